@@ -1,0 +1,79 @@
+package evidock
+
+import (
+	"context"
+	"time"
+)
+
+// Clip is one registered recording: footage whose bytes are verified in the
+// object store and whose digest is in the registry. Clips are never edited or
+// deleted (Art. 17); registering the same digest again returns the first clip.
+type Clip struct {
+	ID           int64     `json:"id"`
+	Digest       Digest    `json:"blake3"`
+	Size         int64     `json:"size"`
+	ObjectKey    string    `json:"object_key"`
+	FileName     string    `json:"file_name"` // as it was on the recorder
+	DeviceSerial string    `json:"device_serial"`
+	OfficerNo    string    `json:"officer_no"`
+	StartedAt    time.Time `json:"started_at"` // by the recorder's clock
+	Seq          int       `json:"seq"`
+	Kind         MediaKind `json:"kind"`
+	DurationMS   int64     `json:"duration_ms,omitempty"` // 0 when unknown
+	StationID    string    `json:"station_id"`            // the docking station that ingested it
+	IngestedAt   time.Time `json:"ingested_at"`           // when the station copied it off the recorder
+	RegisteredAt time.Time `json:"registered_at"`
+}
+
+// Validate returns an EINVALID error naming the first missing or malformed field.
+func (c *Clip) Validate() error {
+	switch {
+	case c.Digest.IsZero():
+		return Errorf(EINVALID, "clip: blake3 is required")
+	case c.Size <= 0:
+		return Errorf(EINVALID, "clip: size must be positive, got %d", c.Size)
+	case c.ObjectKey != ObjectKey(c.Digest):
+		return Errorf(EINVALID, "clip: object_key must be %q for this blake3, got %q", ObjectKey(c.Digest), c.ObjectKey)
+	case c.FileName == "":
+		return Errorf(EINVALID, "clip: file_name is required")
+	case c.IngestedAt.IsZero():
+		return Errorf(EINVALID, "clip: ingested_at is required")
+	}
+	name, err := ParseRecordingName(c.FileName)
+	if err != nil {
+		return err
+	}
+	if name.DeviceSerial != c.DeviceSerial || name.OfficerNo != c.OfficerNo ||
+		!name.StartedAt.Equal(c.StartedAt) || name.Seq != c.Seq {
+		return Errorf(EINVALID, "clip: device_serial, officer_no, started_at and seq must match file_name %q", c.FileName)
+	}
+	return nil
+}
+
+// ClipFilter selects clips; zero fields do not filter.
+type ClipFilter struct {
+	OfficerNo    string
+	DeviceSerial string
+	From, To     time.Time // StartedAt in [From, To)
+	Offset       int
+	Limit        int // 0 means DefaultClipLimit
+}
+
+// DefaultClipLimit bounds a clip listing when the filter sets no limit.
+const DefaultClipLimit = 1000
+
+// ClipService is the clip registry.
+type ClipService interface {
+	// RegisterClip records c and fills in its ID and RegisteredAt. If a clip
+	// with the same digest exists, it fills c with that clip instead and
+	// returns created == false; it returns ECONFLICT if the stored clip has a
+	// different size.
+	RegisterClip(ctx context.Context, c *Clip) (created bool, err error)
+
+	// FindClipByDigest returns the clip with digest d, or ENOTFOUND.
+	FindClipByDigest(ctx context.Context, d Digest) (*Clip, error)
+
+	// FindClips returns the clips matching f in StartedAt order, and how many
+	// match in all.
+	FindClips(ctx context.Context, f ClipFilter) ([]*Clip, int, error)
+}

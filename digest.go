@@ -1,0 +1,75 @@
+package evidock
+
+import (
+	"encoding/hex"
+	"fmt"
+	"io"
+
+	"github.com/zeebo/blake3"
+)
+
+// DigestSize is the length in bytes of a BLAKE3-256 digest.
+const DigestSize = 32
+
+// Digest is the BLAKE3-256 digest of a recording's bytes. It is the identity
+// of a clip everywhere: object keys, registry entries and receipts.
+type Digest [DigestSize]byte
+
+// String returns the digest as 64 lowercase hex digits.
+func (d Digest) String() string { return hex.EncodeToString(d[:]) }
+
+// IsZero reports whether d was never set.
+func (d Digest) IsZero() bool { return d == Digest{} }
+
+// MarshalText encodes the digest as lowercase hex.
+func (d Digest) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// UnmarshalText decodes 64 hex digits; it returns an EINVALID error otherwise.
+func (d *Digest) UnmarshalText(b []byte) error {
+	v, err := ParseDigest(string(b))
+	if err != nil {
+		return err
+	}
+	*d = v
+	return nil
+}
+
+// ParseDigest decodes a digest written as 64 hex digits (either case). It
+// returns an EINVALID error naming what is wrong with s.
+func ParseDigest(s string) (Digest, error) {
+	var d Digest
+	if len(s) != 2*DigestSize {
+		return d, Errorf(EINVALID, "blake3 digest must be %d hex digits, got %d characters", 2*DigestSize, len(s))
+	}
+	if _, err := hex.Decode(d[:], []byte(s)); err != nil {
+		return d, Errorf(EINVALID, "blake3 digest is not hex: %v", err)
+	}
+	return d, nil
+}
+
+// Hasher computes a Digest over bytes written to it.
+type Hasher struct{ h *blake3.Hasher }
+
+// NewHasher returns a Hasher ready for writing.
+func NewHasher() *Hasher { return &Hasher{h: blake3.New()} }
+
+// Write adds p to the hash; it never returns an error.
+func (h *Hasher) Write(p []byte) (int, error) { return h.h.Write(p) }
+
+// Digest returns the digest of everything written so far.
+func (h *Hasher) Digest() Digest {
+	var d Digest
+	h.h.Sum(d[:0])
+	return d
+}
+
+// DigestOf reads r to the end and returns the digest and length of its bytes,
+// or the first read error.
+func DigestOf(r io.Reader) (Digest, int64, error) {
+	h := NewHasher()
+	n, err := io.Copy(h, r)
+	if err != nil {
+		return Digest{}, n, fmt.Errorf("digest: %w", err)
+	}
+	return h.Digest(), n, nil
+}

@@ -1,0 +1,307 @@
+// Package s3 stores footage in an S3-compatible object store with
+// aws-sdk-go-v2. It implements evidock.ObjectStore.
+//
+// The client is built from evidock's own Config alone, never from ambient AWS
+// environment variables or shared config files: a docking PC must upload to
+// the store its config names, whatever else is set on the machine.
+package s3
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
+
+	"evidock"
+)
+
+var _ evidock.ObjectStore = (*Store)(nil)
+
+// Environment variables that override the credentials in a Config, so that
+// secrets need not be written into config files.
+const (
+	EnvAccessKeyID     = "EVIDOCK_S3_ACCESS_KEY_ID"
+	EnvSecretAccessKey = "EVIDOCK_S3_SECRET_ACCESS_KEY"
+)
+
+// Config says where footage is stored and how to authenticate.
+type Config struct {
+	Endpoint            string `yaml:"endpoint"` // e.g. http://127.0.0.1:7070
+	Region              string `yaml:"region"`
+	Bucket              string `yaml:"bucket"`
+	AccessKeyID         string `yaml:"access_key_id"`
+	SecretAccessKeyFile string `yaml:"secret_access_key_file"`
+	// SecretAccessKey is read from EVIDOCK_S3_SECRET_ACCESS_KEY or from
+	// SecretAccessKeyFile, never from the config file itself.
+	SecretAccessKey string `yaml:"-"`
+	// CreateBucket creates the bucket at start if it is missing (demo and
+	// tests; production buckets are made by the storage administrator).
+	CreateBucket bool `yaml:"create_bucket"`
+}
+
+// DefaultConfig returns the settings every deployment shares.
+func DefaultConfig() Config { return Config{Region: "us-east-1"} }
+
+// ResolveSecrets fills the credentials from the environment and the secret
+// file. It returns an error naming the file that cannot be read.
+func (c *Config) ResolveSecrets() error {
+	if v := os.Getenv(EnvAccessKeyID); v != "" {
+		c.AccessKeyID = v
+	}
+	if v := os.Getenv(EnvSecretAccessKey); v != "" {
+		c.SecretAccessKey = v
+		return nil
+	}
+	if c.SecretAccessKeyFile != "" {
+		b, err := os.ReadFile(c.SecretAccessKeyFile)
+		if err != nil {
+			return fmt.Errorf("s3.secret_access_key_file: %w", err)
+		}
+		c.SecretAccessKey = strings.TrimSpace(string(b))
+	}
+	return nil
+}
+
+// Validate returns an error naming the first bad field of c (prefixed "s3.")
+// and how to fix it.
+func (c *Config) Validate() error {
+	switch {
+	case c.Endpoint == "":
+		return errors.New("s3.endpoint is empty: set it to the store's URL, e.g. http://127.0.0.1:7070")
+	case !strings.HasPrefix(c.Endpoint, "http://") && !strings.HasPrefix(c.Endpoint, "https://"):
+		return fmt.Errorf("s3.endpoint %q must start with http:// or https://", c.Endpoint)
+	case c.Bucket == "":
+		return errors.New("s3.bucket is empty: name the bucket footage is stored in")
+	case c.Region == "":
+		return errors.New("s3.region is empty: use us-east-1 unless the store says otherwise")
+	case c.AccessKeyID == "":
+		return fmt.Errorf("s3.access_key_id is empty: set it in the config or in %s", EnvAccessKeyID)
+	case c.SecretAccessKey == "":
+		return fmt.Errorf("s3 secret key is missing: set s3.secret_access_key_file or %s", EnvSecretAccessKey)
+	}
+	return nil
+}
+
+// Store is a bucket in an S3-compatible object store.
+type Store struct {
+	client *s3.Client
+	bucket string
+}
+
+// Open validates cfg and returns a Store for its bucket, creating the bucket
+// when cfg.CreateBucket is set. It returns EUNAVAILABLE if the store cannot
+// be reached and ENOTFOUND if the bucket does not exist.
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	awsCfg := aws.Config{
+		Region:      cfg.Region,
+		Credentials: credentials.NewStaticCredentialsProvider(cfg.AccessKeyID, cfg.SecretAccessKey, ""),
+		// A client of our own: no proxy or CA bundle from the environment.
+		HTTPClient: &http.Client{Transport: &http.Transport{
+			DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+			MaxIdleConnsPerHost:   32,
+			IdleConnTimeout:       90 * time.Second,
+			ResponseHeaderTimeout: 2 * time.Minute,
+		}},
+		RetryMaxAttempts: 5,
+	}
+	client := s3.NewFromConfig(awsCfg, func(o *s3.Options) {
+		o.BaseEndpoint = aws.String(cfg.Endpoint)
+		o.UsePathStyle = true
+		o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
+		o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
+		o.DisableLogOutputChecksumValidationSkipped = true
+	})
+	s := &Store{client: client, bucket: cfg.Bucket}
+	if _, err := client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: &s.bucket}); err != nil {
+		err = mapError("head bucket "+s.bucket, err)
+		if !cfg.CreateBucket || evidock.ErrorCode(err) != evidock.ENOTFOUND {
+			return nil, err
+		}
+		if _, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &s.bucket}); err != nil {
+			return nil, mapError("create bucket "+s.bucket, err)
+		}
+	}
+	return s, nil
+}
+
+// Bucket returns the name of the store's bucket.
+func (s *Store) Bucket() string { return s.bucket }
+
+// StatObject returns the object's size and metadata, or ENOTFOUND.
+func (s *Store) StatObject(ctx context.Context, key string) (evidock.ObjectInfo, error) {
+	out, err := s.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &s.bucket, Key: &key})
+	if err != nil {
+		return evidock.ObjectInfo{}, mapError("stat "+key, err)
+	}
+	return evidock.ObjectInfo{Key: key, Size: aws.ToInt64(out.ContentLength), Metadata: out.Metadata}, nil
+}
+
+// OpenObject returns a reader of the object's bytes, or ENOTFOUND.
+func (s *Store) OpenObject(ctx context.Context, key string) (io.ReadCloser, error) {
+	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: &s.bucket, Key: &key})
+	if err != nil {
+		return nil, mapError("get "+key, err)
+	}
+	return out.Body, nil
+}
+
+// PutObject stores body under key in one request with a CRC32C checksum that
+// the store verifies. It returns ECONFLICT if the key exists (If-None-Match),
+// and EUNVERIFIED if the store received damaged bytes.
+func (s *Store) PutObject(ctx context.Context, key string, body io.ReadSeeker, size int64, meta map[string]string) error {
+	_, err := s.client.PutObject(ctx, &s3.PutObjectInput{
+		Bucket:            &s.bucket,
+		Key:               &key,
+		Body:              body,
+		ContentLength:     aws.Int64(size),
+		Metadata:          meta,
+		ChecksumAlgorithm: types.ChecksumAlgorithmCrc32c,
+		IfNoneMatch:       aws.String("*"),
+	})
+	return mapError("put "+key, err)
+}
+
+// CreateUpload starts a multipart upload whose parts carry CRC32C checksums.
+func (s *Store) CreateUpload(ctx context.Context, key string, meta map[string]string) (string, error) {
+	out, err := s.client.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{
+		Bucket:            &s.bucket,
+		Key:               &key,
+		Metadata:          meta,
+		ChecksumAlgorithm: types.ChecksumAlgorithmCrc32c,
+	})
+	if err != nil {
+		return "", mapError("create upload "+key, err)
+	}
+	return aws.ToString(out.UploadId), nil
+}
+
+// UploadPart sends one part with its CRC32C; the store rejects a part whose
+// bytes do not match it (EUNVERIFIED).
+func (s *Store) UploadPart(ctx context.Context, key, uploadID string, number int32, body io.ReadSeeker, size int64) (evidock.Part, error) {
+	out, err := s.client.UploadPart(ctx, &s3.UploadPartInput{
+		Bucket:            &s.bucket,
+		Key:               &key,
+		UploadId:          &uploadID,
+		PartNumber:        aws.Int32(number),
+		Body:              body,
+		ContentLength:     aws.Int64(size),
+		ChecksumAlgorithm: types.ChecksumAlgorithmCrc32c,
+	})
+	if err != nil {
+		return evidock.Part{}, mapError(fmt.Sprintf("upload part %d of %s", number, key), err)
+	}
+	return evidock.Part{Number: number, Size: size, ETag: aws.ToString(out.ETag), Checksum: aws.ToString(out.ChecksumCRC32C)}, nil
+}
+
+// ListParts returns the parts the store holds for an upload, or ENOTFOUND.
+func (s *Store) ListParts(ctx context.Context, key, uploadID string) ([]evidock.Part, error) {
+	var parts []evidock.Part
+	var marker *string
+	for {
+		out, err := s.client.ListParts(ctx, &s3.ListPartsInput{
+			Bucket: &s.bucket, Key: &key, UploadId: &uploadID, PartNumberMarker: marker,
+		})
+		if err != nil {
+			return nil, mapError("list parts of "+key, err)
+		}
+		for _, p := range out.Parts {
+			parts = append(parts, evidock.Part{
+				Number:   aws.ToInt32(p.PartNumber),
+				Size:     aws.ToInt64(p.Size),
+				ETag:     aws.ToString(p.ETag),
+				Checksum: aws.ToString(p.ChecksumCRC32C),
+			})
+		}
+		if !aws.ToBool(out.IsTruncated) || out.NextPartNumberMarker == nil {
+			return parts, nil
+		}
+		marker = out.NextPartNumberMarker
+	}
+}
+
+// CompleteUpload joins parts into the object; it returns ECONFLICT if the key
+// already holds an object.
+func (s *Store) CompleteUpload(ctx context.Context, key, uploadID string, parts []evidock.Part) error {
+	completed := make([]types.CompletedPart, len(parts))
+	for i, p := range parts {
+		completed[i] = types.CompletedPart{
+			PartNumber:     aws.Int32(p.Number),
+			ETag:           aws.String(p.ETag),
+			ChecksumCRC32C: aws.String(p.Checksum),
+		}
+	}
+	_, err := s.client.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
+		Bucket:          &s.bucket,
+		Key:             &key,
+		UploadId:        &uploadID,
+		MultipartUpload: &types.CompletedMultipartUpload{Parts: completed},
+		IfNoneMatch:     aws.String("*"),
+	})
+	return mapError("complete upload of "+key, err)
+}
+
+// AbortUpload discards an upload and its parts; an upload that is already
+// gone is not an error.
+func (s *Store) AbortUpload(ctx context.Context, key, uploadID string) error {
+	_, err := s.client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: &s.bucket, Key: &key, UploadId: &uploadID})
+	if err = mapError("abort upload of "+key, err); evidock.ErrorCode(err) == evidock.ENOTFOUND {
+		return nil
+	}
+	return err
+}
+
+// Uploads returns the keys of multipart uploads in progress, so that tests and
+// operators can see that none were left behind.
+func (s *Store) Uploads(ctx context.Context) ([]string, error) {
+	var keys []string
+	p := s3.NewListMultipartUploadsPaginator(s.client, &s3.ListMultipartUploadsInput{Bucket: &s.bucket})
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, mapError("list uploads", err)
+		}
+		for _, u := range out.Uploads {
+			keys = append(keys, aws.ToString(u.Key))
+		}
+	}
+	return keys, nil
+}
+
+// mapError turns an SDK error into a domain error with op as context.
+func mapError(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var api smithy.APIError
+	if errors.As(err, &api) {
+		switch api.ErrorCode() {
+		case "NoSuchKey", "NotFound", "NoSuchBucket", "NoSuchUpload":
+			return evidock.WrapError(evidock.ENOTFOUND, err, "s3: %s: %s", op, api.ErrorCode())
+		case "PreconditionFailed", "ConditionalRequestConflict":
+			return evidock.WrapError(evidock.ECONFLICT, err, "s3: %s: object exists", op)
+		case "BadDigest", "InvalidDigest", "XAmzContentSHA256Mismatch", "InvalidPart":
+			return evidock.WrapError(evidock.EUNVERIFIED, err, "s3: %s: store rejected the bytes (%s)", op, api.ErrorCode())
+		case "AccessDenied", "Forbidden", "InvalidAccessKeyId", "SignatureDoesNotMatch":
+			return evidock.WrapError(evidock.EFORBIDDEN, err, "s3: %s: %s (check the access key and secret)", op, api.ErrorCode())
+		}
+		return fmt.Errorf("s3: %s: %w", op, err)
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("s3: %s: %w", op, err)
+	}
+	return evidock.WrapError(evidock.EUNAVAILABLE, err, "s3: %s: store unreachable: %v", op, err)
+}

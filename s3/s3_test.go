@@ -1,0 +1,163 @@
+package s3_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"math/rand/v2"
+	"testing"
+
+	"evidock"
+	"evidock/internal/s3test"
+	"evidock/s3"
+)
+
+func randomBytes(n int, seed uint64) []byte {
+	b := make([]byte, n)
+	r := rand.NewChaCha8([32]byte{byte(seed), byte(seed >> 8)})
+	_, _ = r.Read(b)
+	return b
+}
+
+func TestStore(t *testing.T) {
+	srv := s3test.Start(t)
+	store := srv.MustOpen(t)
+	ctx := context.Background()
+
+	t.Run("PutStatOpen", func(t *testing.T) {
+		body := randomBytes(1<<20, 1)
+		d, _, _ := evidock.DigestOf(bytes.NewReader(body))
+		key := evidock.ObjectKey(d)
+		meta := map[string]string{evidock.MetaBLAKE3: d.String()}
+		if err := store.PutObject(ctx, key, bytes.NewReader(body), int64(len(body)), meta); err != nil {
+			t.Fatal(err)
+		}
+		info, err := store.StatObject(ctx, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.Size != int64(len(body)) || info.Metadata[evidock.MetaBLAKE3] != d.String() {
+			t.Fatalf("stat = %+v", info)
+		}
+		rc, err := store.OpenObject(ctx, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := io.ReadAll(rc)
+		rc.Close()
+		if !bytes.Equal(got, body) {
+			t.Fatal("bytes read back differ")
+		}
+		// Never overwrite: a second put to the key fails with ECONFLICT.
+		err = store.PutObject(ctx, key, bytes.NewReader([]byte("other")), 5, nil)
+		if evidock.ErrorCode(err) != evidock.ECONFLICT {
+			t.Fatalf("overwrite: got %v, want conflict", err)
+		}
+	})
+
+	t.Run("StatMissing", func(t *testing.T) {
+		_, err := store.StatObject(ctx, "clips/00/missing")
+		if evidock.ErrorCode(err) != evidock.ENOTFOUND {
+			t.Fatalf("got %v, want not_found", err)
+		}
+	})
+
+	t.Run("Multipart", func(t *testing.T) {
+		const partSize = 5 << 20
+		body := randomBytes(2*partSize+123, 2)
+		key := "clips/mp/test"
+		id, err := store.CreateUpload(ctx, key, map[string]string{"k": "v"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var parts []evidock.Part
+		for i, off := int32(1), 0; off < len(body); i, off = i+1, off+partSize {
+			end := min(off+partSize, len(body))
+			p, err := store.UploadPart(ctx, key, id, i, bytes.NewReader(body[off:end]), int64(end-off))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Checksum == "" {
+				t.Fatal("part has no checksum")
+			}
+			parts = append(parts, p)
+		}
+		listed, err := store.ListParts(ctx, key, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(listed) != len(parts) || listed[1].Checksum != parts[1].Checksum || listed[2].Size != 123 {
+			t.Fatalf("listed parts %+v, uploaded %+v", listed, parts)
+		}
+		if ups, _ := store.Uploads(ctx); len(ups) != 1 {
+			t.Fatalf("uploads in progress = %v", ups)
+		}
+		if err := store.CompleteUpload(ctx, key, id, listed); err != nil {
+			t.Fatal(err)
+		}
+		rc, err := store.OpenObject(ctx, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := io.ReadAll(rc)
+		rc.Close()
+		if !bytes.Equal(got, body) {
+			t.Fatal("multipart bytes differ")
+		}
+		if ups, _ := store.Uploads(ctx); len(ups) != 0 {
+			t.Fatalf("uploads left = %v", ups)
+		}
+	})
+
+	t.Run("AbortAndListMissing", func(t *testing.T) {
+		id, err := store.CreateUpload(ctx, "clips/mp/abort", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := store.AbortUpload(ctx, "clips/mp/abort", id); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := store.ListParts(ctx, "clips/mp/abort", id); evidock.ErrorCode(err) != evidock.ENOTFOUND {
+			t.Fatalf("list parts of aborted upload: %v", err)
+		}
+	})
+
+	t.Run("WrongSecret", func(t *testing.T) {
+		cfg := srv.Config()
+		cfg.SecretAccessKey = "wrong"
+		_, err := s3.Open(ctx, cfg)
+		if evidock.ErrorCode(err) != evidock.EFORBIDDEN {
+			t.Fatalf("got %v, want forbidden", err)
+		}
+	})
+
+	t.Run("Unreachable", func(t *testing.T) {
+		cfg := srv.Config()
+		cfg.Endpoint = "http://127.0.0.1:1"
+		_, err := s3.Open(ctx, cfg)
+		if evidock.ErrorCode(err) != evidock.EUNAVAILABLE {
+			t.Fatalf("got %v, want unavailable", err)
+		}
+	})
+}
+
+func TestConfigValidate(t *testing.T) {
+	good := s3.Config{Endpoint: "http://127.0.0.1:7070", Region: "us-east-1", Bucket: "b", AccessKeyID: "a", SecretAccessKey: "s"}
+	if err := good.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for name, mut := range map[string]func(*s3.Config){
+		"s3.endpoint":                  func(c *s3.Config) { c.Endpoint = "" },
+		"http://":                      func(c *s3.Config) { c.Endpoint = "127.0.0.1:7070" },
+		"s3.bucket":                    func(c *s3.Config) { c.Bucket = "" },
+		"s3.access_key_id":             func(c *s3.Config) { c.AccessKeyID = "" },
+		"EVIDOCK_S3_SECRET_ACCESS_KEY": func(c *s3.Config) { c.SecretAccessKey = "" },
+	} {
+		c := good
+		mut(&c)
+		err := c.Validate()
+		if err == nil || !bytes.Contains([]byte(err.Error()), []byte(name)) {
+			t.Errorf("%s: got %v", name, err)
+		}
+	}
+}
