@@ -27,6 +27,13 @@ var footageExts = map[string]MediaKind{
 	"AAC": MediaAudio,
 }
 
+// IsFootage reports whether a file name has an extension that recorders use
+// for footage, whatever the rest of the name looks like.
+func IsFootage(name string) bool {
+	_, ok := footageExts[strings.ToUpper(strings.TrimPrefix(path.Ext(name), "."))]
+	return ok
+}
+
 // Field widths of the recorder info, per GA/T 947.
 const (
 	DeviceSerialLen = 7

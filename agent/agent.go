@@ -1,0 +1,202 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"time"
+
+	"evidock"
+)
+
+// Agent runs the docking pipeline of one station. Set the fields, then call
+// Run; the zero values of the tuning fields take the defaults below.
+type Agent struct {
+	StationID  string
+	MountRoot  string // docked recorders' volumes appear as directories here
+	StagingDir string // the dock's local copy of every recording
+
+	State    StateStore
+	Objects  evidock.ObjectStore
+	Registry evidock.ClipService
+
+	// Settle is how long a volume must be quiet before it is scanned, so
+	// that a mount still being populated is not read half-way.
+	Settle time.Duration
+	// Recordings larger than MultipartThreshold are uploaded in parts of
+	// PartSize bytes, each one resumable on its own.
+	MultipartThreshold int64
+	PartSize           int64
+
+	// OpenVolume returns the file system of a docked volume; os.DirFS when
+	// nil. Tests use it to make a recorder fail mid-read.
+	OpenVolume func(dir string) fs.FS
+
+	Logger *slog.Logger
+
+	ingestWake, uploadWake, registerWake chan struct{}
+}
+
+// Defaults for the tuning fields of Agent.
+const (
+	DefaultSettle             = 2 * time.Second
+	DefaultMultipartThreshold = 64 << 20
+	DefaultPartSize           = 16 << 20
+	maxParts                  = 10000 // the S3 limit
+	maxBackoff                = time.Minute
+)
+
+func (a *Agent) init() {
+	if a.Settle == 0 {
+		a.Settle = DefaultSettle
+	}
+	if a.MultipartThreshold == 0 {
+		a.MultipartThreshold = DefaultMultipartThreshold
+	}
+	if a.PartSize == 0 {
+		a.PartSize = DefaultPartSize
+	}
+	if a.OpenVolume == nil {
+		a.OpenVolume = os.DirFS
+	}
+	if a.Logger == nil {
+		a.Logger = slog.Default()
+	}
+	if a.ingestWake == nil {
+		a.ingestWake = make(chan struct{}, 1)
+		a.uploadWake = make(chan struct{}, 1)
+		a.registerWake = make(chan struct{}, 1)
+	}
+}
+
+// Run watches MountRoot for docked recorders and drives their recordings
+// through the pipeline until ctx is done. It returns nil on cancellation and
+// an error only when the agent cannot go on (its state store fails, the
+// mount root cannot be watched); failures of single recordings are recorded
+// in their state instead.
+func (a *Agent) Run(ctx context.Context) error {
+	a.init()
+	if err := os.MkdirAll(a.StagingDir, 0o750); err != nil {
+		return fmt.Errorf("agent: staging dir: %w", err)
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	services := []struct {
+		name string
+		run  func(context.Context) error
+	}{
+		{"watch", a.watch},
+		// A recorder problem is not retried in place: the recording fails and
+		// starts over when the recorder is docked again.
+		{"ingest", a.stage(a.ingestWake, []State{StateCopying, StateDiscovered}, a.ingest, never)},
+		{"upload", a.stage(a.uploadWake, []State{StateUploading, StateStaged}, a.upload, retryable)},
+		{"register", a.stage(a.registerWake, []State{StateStored}, a.register, retryable)},
+	}
+	done := make(chan error, len(services))
+	for _, s := range services {
+		go func() {
+			err := s.run(ctx)
+			if err != nil && ctx.Err() == nil {
+				cancel(fmt.Errorf("agent %s: %w", s.name, err))
+			}
+			done <- err
+		}()
+	}
+	for range services {
+		<-done
+	}
+	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return nil
+}
+
+// stage returns a service that takes recordings in states one at a time,
+// oldest first, and applies step to each. A step's error is recorded on the
+// recording; one that retry accepts is tried again after a growing pause,
+// anything else marks the recording failed.
+func (a *Agent) stage(wake chan struct{}, states []State, step func(context.Context, *Recording) error, retry func(error) bool) func(context.Context) error {
+	return func(ctx context.Context) error {
+		backoff := time.Second
+		for {
+			r, err := a.State.NextRecording(ctx, states...)
+			if evidock.ErrorCode(err) == evidock.ENOTFOUND {
+				select {
+				case <-ctx.Done():
+					return nil
+				case <-wake:
+					continue
+				}
+			}
+			if err != nil {
+				return err
+			}
+			stepErr := step(ctx, r)
+			if ctx.Err() != nil {
+				return nil
+			}
+			if stepErr == nil {
+				backoff = time.Second
+				continue
+			}
+			if retry(stepErr) {
+				a.Logger.Warn("will retry", "file", r.FileName, "state", r.State, "in", backoff, "err", stepErr)
+				r.Error = stepErr.Error()
+				if err := a.State.UpdateRecording(ctx, r); err != nil {
+					return err
+				}
+				select {
+				case <-ctx.Done():
+					return nil
+				case <-time.After(backoff):
+				}
+				backoff = min(2*backoff, maxBackoff)
+				continue
+			}
+			a.Logger.Error("recording failed", "file", r.FileName, "state", r.State, "err", stepErr)
+			r.State, r.Error = StateFailed, stepErr.Error()
+			if err := a.State.UpdateRecording(ctx, r); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// retryable reports whether err may pass by itself: a store or server that
+// is down, or a token an administrator is about to fix.
+func retryable(err error) bool {
+	switch evidock.ErrorCode(err) {
+	case evidock.EUNAVAILABLE, evidock.EUNAUTHORIZED, evidock.EFORBIDDEN, evidock.EINTERNAL:
+		return true
+	}
+	return false
+}
+
+func never(error) bool { return false }
+
+// transition durably moves r to state and wakes the stage that takes it next.
+func (a *Agent) transition(ctx context.Context, r *Recording, state State) error {
+	r.State, r.Error = state, ""
+	if err := a.State.UpdateRecording(ctx, r); err != nil {
+		return err
+	}
+	switch state {
+	case StateDiscovered:
+		notify(a.ingestWake)
+	case StateStaged:
+		notify(a.uploadWake)
+	case StateStored:
+		notify(a.registerWake)
+	}
+	return nil
+}
+
+func notify(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
+	}
+}

@@ -1,0 +1,95 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"evidock"
+)
+
+// copyChunk is the read size from a recorder: large enough for USB mass
+// storage to stream, small enough to check for cancellation often.
+const copyChunk = 1 << 20
+
+// ingest copies r from its recorder into staging and hashes it in the same
+// pass. The copy is written under a temporary name, fsynced, renamed and the
+// directory fsynced before the recording is marked staged, so a staged
+// recording's bytes are on disk whatever happens next.
+func (a *Agent) ingest(ctx context.Context, r *Recording) error {
+	final := filepath.Join(a.StagingDir, strconv.FormatInt(r.ID, 10)+"_"+r.FileName)
+	partial := final + ".partial"
+	// A recording left in copying by a crash restarts its copy from zero.
+	if err := a.transition(ctx, r, StateCopying); err != nil {
+		return err
+	}
+	src, err := a.OpenVolume(r.Volume).Open(r.RelPath)
+	if err != nil {
+		return fmt.Errorf("open %s on recorder %s (unplugged?): %w", r.RelPath, r.Volume, err)
+	}
+	defer src.Close()
+	start := time.Now()
+	digest, err := copyAndHash(ctx, src, partial, r.Size)
+	if err != nil {
+		os.Remove(partial)
+		return fmt.Errorf("copy %s from recorder %s: %w", r.RelPath, r.Volume, err)
+	}
+	if err := os.Rename(partial, final); err != nil {
+		os.Remove(partial)
+		return fmt.Errorf("stage %s: %w", r.FileName, err)
+	}
+	if err := syncDir(a.StagingDir); err != nil {
+		return fmt.Errorf("stage %s: %w", r.FileName, err)
+	}
+	r.Digest, r.StagedPath, r.IngestedAt = digest, final, time.Now()
+	a.Logger.Info("staged", "file", r.FileName, "bytes", r.Size, "blake3", digest, "took", time.Since(start).Round(time.Millisecond))
+	return a.transition(ctx, r, StateStaged)
+}
+
+// errSizeChanged means the recorder gave fewer or more bytes than it listed.
+var errSizeChanged = errors.New("recording changed size while being copied")
+
+// copyAndHash writes src to a new file at dst, computing BLAKE3 of the bytes
+// as they pass, and fsyncs it. It returns errSizeChanged unless exactly want
+// bytes were read, and stops with ctx's error when ctx is done.
+func copyAndHash(ctx context.Context, src io.Reader, dst string, want int64) (evidock.Digest, error) {
+	f, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
+	if err != nil {
+		return evidock.Digest{}, err
+	}
+	defer f.Close()
+	h := evidock.NewHasher()
+	buf := make([]byte, copyChunk)
+	var n int64
+	for {
+		if err := ctx.Err(); err != nil {
+			return evidock.Digest{}, err
+		}
+		m, rerr := src.Read(buf)
+		if m > 0 {
+			h.Write(buf[:m])
+			if _, err := f.Write(buf[:m]); err != nil {
+				return evidock.Digest{}, err
+			}
+			n += int64(m)
+		}
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			return evidock.Digest{}, fmt.Errorf("read after %d bytes: %w", n, rerr)
+		}
+	}
+	if n != want {
+		return evidock.Digest{}, fmt.Errorf("%w: listed %d bytes, read %d", errSizeChanged, want, n)
+	}
+	if err := f.Sync(); err != nil {
+		return evidock.Digest{}, err
+	}
+	return h.Digest(), f.Close()
+}

@@ -1,0 +1,110 @@
+package agent
+
+import (
+	"context"
+	"time"
+
+	"evidock"
+)
+
+// State is where a recording stands in the pipeline. Each transition is made
+// durable before the next step starts, so a restarted agent resumes from the
+// last state it recorded.
+type State string
+
+// Pipeline states, in order. Failed and Rejected are off the main line.
+const (
+	StateDiscovered State = "discovered" // found on a docked recorder
+	StateCopying    State = "copying"    // being copied to staging; a partial file may exist
+	StateStaged     State = "staged"     // copied, fsynced, BLAKE3 known
+	StateUploading  State = "uploading"  // upload in progress; UploadID and Parts say how far
+	StateStored     State = "stored"     // verified in the object store
+	StateRegistered State = "registered" // the case server's receipt is in hand
+	StateFailed     State = "failed"     // a step failed; retried when the recorder is docked again
+	StateRejected   State = "rejected"   // never ingestable (bad name, empty file); kept for the record
+)
+
+// Pending reports whether the pipeline still has work to do for state s.
+func (s State) Pending() bool {
+	switch s {
+	case StateDiscovered, StateCopying, StateStaged, StateUploading, StateStored:
+		return true
+	}
+	return false
+}
+
+// Recording is one footage file found on a recorder, as the agent tracks it.
+type Recording struct {
+	ID       int64
+	Volume   string // where the recorder's volume was mounted when last seen
+	RelPath  string // slash-separated path inside the volume
+	FileName string // base name as the recorder wrote it
+	Size     int64  // at discovery
+	ModTime  time.Time
+
+	// From the file name; zero for a rejected recording.
+	DeviceSerial string
+	OfficerNo    string
+	StartedAt    time.Time
+	Seq          int
+	Kind         evidock.MediaKind
+
+	State      State
+	Error      string // why the last step failed, or why it was rejected
+	Digest     evidock.Digest
+	StagedPath string
+	UploadID   string
+	Parts      []evidock.Part
+	ClipID     int64 // the case server's ID, from its receipt
+
+	DiscoveredAt time.Time
+	IngestedAt   time.Time
+	StoredAt     time.Time
+	RegisteredAt time.Time
+	UpdatedAt    time.Time
+}
+
+// ObjectKey returns the key the recording is stored under; it needs the digest.
+func (r *Recording) ObjectKey() string { return evidock.ObjectKey(r.Digest) }
+
+// Clip returns the registration the case server is asked to record.
+func (r *Recording) Clip() *evidock.Clip {
+	return &evidock.Clip{
+		Digest:       r.Digest,
+		Size:         r.Size,
+		ObjectKey:    r.ObjectKey(),
+		FileName:     r.FileName,
+		DeviceSerial: r.DeviceSerial,
+		OfficerNo:    r.OfficerNo,
+		StartedAt:    r.StartedAt,
+		Seq:          r.Seq,
+		Kind:         r.Kind,
+		IngestedAt:   r.IngestedAt,
+	}
+}
+
+// RecordingFilter selects recordings for status views; zero fields do not filter.
+type RecordingFilter struct {
+	Volume string
+	States []State
+}
+
+// StateStore is the agent's durable record of every recording it has seen.
+type StateStore interface {
+	// AddRecording records a newly found recording and returns true. A
+	// recording already known by file name and size is not added again: if it
+	// had failed, it is queued again from the start (the recorder was docked
+	// again) and AddRecording returns true; otherwise it returns false.
+	AddRecording(ctx context.Context, r *Recording) (queued bool, err error)
+
+	// NextRecording returns the oldest recording in one of states, oldest
+	// recording time first so that the nearest deadlines go first, or
+	// ENOTFOUND.
+	NextRecording(ctx context.Context, states ...State) (*Recording, error)
+
+	// UpdateRecording durably stores every mutable field of r.
+	UpdateRecording(ctx context.Context, r *Recording) error
+
+	// FindRecordings returns the recordings matching f, oldest first.
+	FindRecordings(ctx context.Context, f RecordingFilter) ([]*Recording, error)
+}

@@ -1,0 +1,225 @@
+// Package sqlite keeps the agent's durable pipeline state in an embedded
+// SQLite database (modernc.org/sqlite: pure Go, so Windows docking PCs need
+// no C toolchain). It implements agent.StateStore.
+//
+// Every write is its own transaction with synchronous=FULL: when a method
+// returns, the new state survives a power cut.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
+
+	"evidock"
+	"evidock/agent"
+	"evidock/internal/migrate"
+)
+
+var _ agent.StateStore = (*DB)(nil)
+
+//go:embed migration/*.sql
+var migrations embed.FS
+
+// DB is the agent's state database.
+type DB struct {
+	db *sql.DB
+}
+
+// Open opens (creating if needed) the state database at path and brings its
+// schema up to date. It returns an error naming path if either fails.
+func Open(ctx context.Context, path string) (*DB, error) {
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)&_txlock=immediate"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open state %s: %w", path, err)
+	}
+	// One writer at a time is SQLite's rule; one connection keeps it simple.
+	db.SetMaxOpenConns(1)
+	sub, _ := fs.Sub(migrations, "migration")
+	if err := migrate.Apply(ctx, db, sub); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open state %s: %w", path, err)
+	}
+	return &DB{db: db}, nil
+}
+
+// Close closes the database.
+func (s *DB) Close() error { return s.db.Close() }
+
+const columns = `id, volume, rel_path, file_name, size, mod_time, device_serial, officer_no,
+	started_at, seq, kind, state, error, blake3, staged_path, upload_id, parts, clip_id,
+	discovered_at, ingested_at, stored_at, registered_at, updated_at`
+
+// AddRecording inserts r, or queues a failed recording again; see agent.StateStore.
+func (s *DB) AddRecording(ctx context.Context, r *agent.Recording) (bool, error) {
+	now := time.Now()
+	r.DiscoveredAt, r.UpdatedAt = now, now
+	res, err := s.db.ExecContext(ctx, `INSERT INTO recordings (volume, rel_path, file_name, size, mod_time,
+		device_serial, officer_no, started_at, seq, kind, state, error, discovered_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+		ON CONFLICT (file_name, size) DO NOTHING`,
+		r.Volume, r.RelPath, r.FileName, r.Size, formatTime(r.ModTime), r.DeviceSerial, r.OfficerNo,
+		formatTime(r.StartedAt), r.Seq, string(r.Kind), string(r.State), r.Error, formatTime(now), formatTime(now))
+	if err != nil {
+		return false, fmt.Errorf("add recording %s: %w", r.FileName, err)
+	}
+	if n, _ := res.RowsAffected(); n == 1 {
+		r.ID, _ = res.LastInsertId()
+		return true, nil
+	}
+	// Known already. A failed one starts over from the volume it is on now.
+	res, err = s.db.ExecContext(ctx, `UPDATE recordings SET state = $1, error = '', volume = $2, rel_path = $3, updated_at = $4
+		WHERE file_name = $5 AND size = $6 AND state = $7`,
+		string(agent.StateDiscovered), r.Volume, r.RelPath, formatTime(now), r.FileName, r.Size, string(agent.StateFailed))
+	if err != nil {
+		return false, fmt.Errorf("requeue recording %s: %w", r.FileName, err)
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}
+
+// NextRecording returns the oldest recording in one of states, or ENOTFOUND.
+func (s *DB) NextRecording(ctx context.Context, states ...agent.State) (*agent.Recording, error) {
+	args := make([]any, len(states))
+	marks := make([]string, len(states))
+	for i, st := range states {
+		args[i], marks[i] = string(st), fmt.Sprintf("$%d", i+1)
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT `+columns+` FROM recordings
+		WHERE state IN (`+strings.Join(marks, ",")+`) ORDER BY started_at, id LIMIT 1`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("next recording: %w", err)
+	}
+	recs, err := scanRecordings(rows)
+	if err != nil {
+		return nil, fmt.Errorf("next recording: %w", err)
+	}
+	if len(recs) == 0 {
+		return nil, evidock.Errorf(evidock.ENOTFOUND, "no recording in states %v", states)
+	}
+	return recs[0], nil
+}
+
+// UpdateRecording stores every mutable field of r.
+func (s *DB) UpdateRecording(ctx context.Context, r *agent.Recording) error {
+	parts, err := json.Marshal(r.Parts)
+	if err != nil {
+		return fmt.Errorf("update recording %d: %w", r.ID, err)
+	}
+	r.UpdatedAt = time.Now()
+	digest := ""
+	if !r.Digest.IsZero() {
+		digest = r.Digest.String()
+	}
+	res, err := s.db.ExecContext(ctx, `UPDATE recordings SET volume = $1, rel_path = $2, state = $3, error = $4,
+		blake3 = $5, staged_path = $6, upload_id = $7, parts = $8, clip_id = $9,
+		ingested_at = $10, stored_at = $11, registered_at = $12, updated_at = $13 WHERE id = $14`,
+		r.Volume, r.RelPath, string(r.State), r.Error, digest, r.StagedPath, r.UploadID, string(parts), r.ClipID,
+		formatTime(r.IngestedAt), formatTime(r.StoredAt), formatTime(r.RegisteredAt), formatTime(r.UpdatedAt), r.ID)
+	if err != nil {
+		return fmt.Errorf("update recording %d: %w", r.ID, err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return evidock.Errorf(evidock.ENOTFOUND, "update recording %d: no such recording", r.ID)
+	}
+	return nil
+}
+
+// FindRecordings returns the recordings matching f, oldest first.
+func (s *DB) FindRecordings(ctx context.Context, f agent.RecordingFilter) ([]*agent.Recording, error) {
+	var where []string
+	var args []any
+	if f.Volume != "" {
+		args = append(args, f.Volume)
+		where = append(where, fmt.Sprintf("volume = $%d", len(args)))
+	}
+	if len(f.States) > 0 {
+		var marks []string
+		for _, st := range f.States {
+			args = append(args, string(st))
+			marks = append(marks, fmt.Sprintf("$%d", len(args)))
+		}
+		where = append(where, "state IN ("+strings.Join(marks, ",")+")")
+	}
+	q := `SELECT ` + columns + ` FROM recordings`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	rows, err := s.db.QueryContext(ctx, q+" ORDER BY started_at, id", args...)
+	if err != nil {
+		return nil, fmt.Errorf("find recordings: %w", err)
+	}
+	recs, err := scanRecordings(rows)
+	if err != nil {
+		return nil, fmt.Errorf("find recordings: %w", err)
+	}
+	return recs, nil
+}
+
+func scanRecordings(rows *sql.Rows) ([]*agent.Recording, error) {
+	defer rows.Close()
+	var recs []*agent.Recording
+	for rows.Next() {
+		var r agent.Recording
+		var modTime, startedAt, kind, state, digest, parts, discovered, ingested, stored, registered, updated string
+		if err := rows.Scan(&r.ID, &r.Volume, &r.RelPath, &r.FileName, &r.Size, &modTime, &r.DeviceSerial,
+			&r.OfficerNo, &startedAt, &r.Seq, &kind, &state, &r.Error, &digest, &r.StagedPath, &r.UploadID,
+			&parts, &r.ClipID, &discovered, &ingested, &stored, &registered, &updated); err != nil {
+			return nil, err
+		}
+		r.Kind, r.State = evidock.MediaKind(kind), agent.State(state)
+		if digest != "" {
+			d, err := evidock.ParseDigest(digest)
+			if err != nil {
+				return nil, fmt.Errorf("recording %d: %w", r.ID, err)
+			}
+			r.Digest = d
+		}
+		if err := json.Unmarshal([]byte(parts), &r.Parts); err != nil {
+			return nil, fmt.Errorf("recording %d parts: %w", r.ID, err)
+		}
+		for _, t := range []struct {
+			dst *time.Time
+			src string
+		}{{&r.ModTime, modTime}, {&r.StartedAt, startedAt}, {&r.DiscoveredAt, discovered}, {&r.IngestedAt, ingested},
+			{&r.StoredAt, stored}, {&r.RegisteredAt, registered}, {&r.UpdatedAt, updated}} {
+			v, err := parseTime(t.src)
+			if err != nil {
+				return nil, fmt.Errorf("recording %d: %w", r.ID, err)
+			}
+			*t.dst = v
+		}
+		recs = append(recs, &r)
+	}
+	return recs, rows.Err()
+}
+
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(timeLayout)
+}
+
+// timeLayout has a fixed width so that times sort as text.
+const timeLayout = "2006-01-02T15:04:05.000000000Z07:00"
+
+func parseTime(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, errors.New("bad time " + s)
+	}
+	return t, nil
+}

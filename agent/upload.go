@@ -1,0 +1,150 @@
+package agent
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"time"
+
+	"evidock"
+)
+
+// upload stores r's staged copy in the object store under its digest-derived
+// key and verifies it there. The staged copy is hashed again first: if the
+// local disk damaged it, it must not reach the store as if it were original.
+// An object already stored with the same size and digest is not sent again.
+func (a *Agent) upload(ctx context.Context, r *Recording) error {
+	key := r.ObjectKey()
+	f, err := os.Open(r.StagedPath)
+	if err != nil {
+		return fmt.Errorf("open staged copy of %s: %w", r.FileName, err)
+	}
+	defer f.Close()
+	if d, _, err := evidock.DigestOf(f); err != nil {
+		return fmt.Errorf("re-read staged copy of %s: %w", r.FileName, err)
+	} else if d != r.Digest {
+		return evidock.Errorf(evidock.EUNVERIFIED, "staged copy of %s is damaged: blake3 %s, ingested as %s", r.FileName, d, r.Digest)
+	}
+
+	done, err := a.alreadyStored(ctx, r)
+	if err != nil || done {
+		return err
+	}
+	start := time.Now()
+	if r.Size <= a.MultipartThreshold {
+		err = a.Objects.PutObject(ctx, key, io.NewSectionReader(f, 0, r.Size), r.Size, r.metadata(a.StationID))
+		if evidock.ErrorCode(err) == evidock.ECONFLICT {
+			err = nil // stored meanwhile, by us before a crash or by another station: checked below
+		}
+	} else {
+		err = a.uploadParts(ctx, r, f)
+	}
+	if err != nil {
+		return err
+	}
+	if done, err := a.alreadyStored(ctx, r); err != nil {
+		return err
+	} else if !done {
+		return evidock.Errorf(evidock.EUNAVAILABLE, "object %s not found right after upload", key)
+	}
+	a.Logger.Info("uploaded", "file", r.FileName, "key", key, "bytes", r.Size, "took", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// alreadyStored checks the store for r's object. When it is there with r's
+// size and digest, it marks r stored and returns true. An object of another
+// size or digest under r's key is an EUNVERIFIED error: keys derive from
+// content, so the store holds damaged bytes.
+func (a *Agent) alreadyStored(ctx context.Context, r *Recording) (bool, error) {
+	info, err := a.Objects.StatObject(ctx, r.ObjectKey())
+	if evidock.ErrorCode(err) == evidock.ENOTFOUND {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if info.Size != r.Size || info.Metadata[evidock.MetaBLAKE3] != r.Digest.String() {
+		return false, evidock.Errorf(evidock.EUNVERIFIED, "object %s holds %d bytes with blake3 %q, want %d bytes with %s",
+			r.ObjectKey(), info.Size, info.Metadata[evidock.MetaBLAKE3], r.Size, r.Digest)
+	}
+	r.UploadID, r.Parts, r.StoredAt = "", nil, time.Now()
+	return true, a.transition(ctx, r, StateStored)
+}
+
+// uploadParts sends r in parts, recording the upload ID and every completed
+// part durably, so that after a crash only the missing parts are sent.
+func (a *Agent) uploadParts(ctx context.Context, r *Recording, f io.ReaderAt) error {
+	key := r.ObjectKey()
+	if r.UploadID != "" {
+		held, err := a.Objects.ListParts(ctx, key, r.UploadID)
+		switch {
+		case evidock.ErrorCode(err) == evidock.ENOTFOUND:
+			r.UploadID, r.Parts = "", nil // expired or aborted: start over
+		case err != nil:
+			return err
+		default:
+			r.Parts = agreedParts(r.Parts, held)
+		}
+	}
+	if r.UploadID == "" {
+		id, err := a.Objects.CreateUpload(ctx, key, r.metadata(a.StationID))
+		if err != nil {
+			return err
+		}
+		r.UploadID = id
+		if err := a.transition(ctx, r, StateUploading); err != nil {
+			return err
+		}
+	}
+	partSize := max(a.PartSize, (r.Size+maxParts-1)/maxParts)
+	for number, off := int32(1), int64(0); off < r.Size; number, off = number+1, off+partSize {
+		if slices.ContainsFunc(r.Parts, func(p evidock.Part) bool { return p.Number == number }) {
+			continue
+		}
+		size := min(partSize, r.Size-off)
+		p, err := a.Objects.UploadPart(ctx, key, r.UploadID, number, io.NewSectionReader(f, off, size), size)
+		if err != nil {
+			return err
+		}
+		r.Parts = append(r.Parts, p)
+		if err := a.State.UpdateRecording(ctx, r); err != nil {
+			return err
+		}
+	}
+	slices.SortFunc(r.Parts, func(x, y evidock.Part) int { return int(x.Number - y.Number) })
+	err := a.Objects.CompleteUpload(ctx, key, r.UploadID, r.Parts)
+	if evidock.ErrorCode(err) == evidock.ECONFLICT {
+		// The object exists already; drop our upload so no parts linger.
+		return a.Objects.AbortUpload(ctx, key, r.UploadID)
+	}
+	return err
+}
+
+// agreedParts keeps the parts that both our record and the store hold with
+// the same checksum; any other part is sent again.
+func agreedParts(ours, held []evidock.Part) []evidock.Part {
+	var agreed []evidock.Part
+	for _, p := range ours {
+		if slices.ContainsFunc(held, func(h evidock.Part) bool {
+			return h.Number == p.Number && h.Size == p.Size && h.Checksum == p.Checksum
+		}) {
+			agreed = append(agreed, p)
+		}
+	}
+	return agreed
+}
+
+// metadata is what the store keeps beside the bytes, so that an object can
+// be identified without the registry.
+func (r *Recording) metadata(station string) map[string]string {
+	return map[string]string{
+		evidock.MetaBLAKE3:       r.Digest.String(),
+		evidock.MetaDeviceSerial: r.DeviceSerial,
+		evidock.MetaOfficerNo:    r.OfficerNo,
+		evidock.MetaStartedAt:    r.StartedAt.Format(time.RFC3339),
+		evidock.MetaFileName:     r.FileName,
+		evidock.MetaStationID:    station,
+	}
+}
