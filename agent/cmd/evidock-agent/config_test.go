@@ -1,0 +1,61 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"evidock/internal/cli"
+)
+
+func TestSampleConfigLoads(t *testing.T) {
+	t.Setenv("EVIDOCK_S3_SECRET_ACCESS_KEY", "secret")
+	t.Setenv(EnvStationToken, "token")
+	c, err := LoadConfig("../../../configs/agent.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.StationID != "dock-01" || c.S3.Bucket != "footage" || c.Server.Token != "token" || c.Upload.PartSizeMiB != 16 {
+		t.Fatalf("loaded %+v", c)
+	}
+}
+
+func TestConfigErrorsNameTheField(t *testing.T) {
+	t.Setenv("EVIDOCK_S3_SECRET_ACCESS_KEY", "secret")
+	base := `station_id: dock-01
+mount_root: /media/evidock
+staging_dir: /tmp/staging
+state_path: /tmp/agent.db
+server: {url: "http://127.0.0.1:1", token_file: TOKEN}
+s3: {endpoint: "http://127.0.0.1:2", bucket: footage, access_key_id: a}
+`
+	dir := t.TempDir()
+	token := filepath.Join(dir, "token")
+	os.WriteFile(token, []byte("tok\n"), 0o600)
+	base = strings.Replace(base, "TOKEN", token, 1)
+	for name, tt := range map[string]struct{ yaml, want string }{
+		"ok":             {base, ""},
+		"unknown key":    {base + "stationid: x\n", "field stationid not found"},
+		"no station":     {strings.Replace(base, "station_id: dock-01", "", 1), "station_id is empty"},
+		"short part":     {base + "upload: {part_size_mib: 1}\n", "upload.part_size_mib 1"},
+		"bad level":      {base + "log_level: loud\n", `log_level "loud"`},
+		"bad endpoint":   {strings.Replace(base, `"http://127.0.0.1:2"`, "s3.local", 1), "s3.endpoint"},
+		"missing token":  {strings.Replace(base, token, filepath.Join(dir, "nope"), 1), "server.token_file"},
+		"not yaml":       {"station_id: [", "config"},
+		"bad settle":     {base + "settle: 1ms\n", "settle 1ms is too short"},
+		"threshold<part": {base + "upload: {multipart_threshold_mib: 8, part_size_mib: 16}\n", "multipart_threshold_mib 8"},
+	} {
+		p := filepath.Join(dir, "agent.yaml")
+		os.WriteFile(p, []byte(tt.yaml), 0o600)
+		_, err := LoadConfig(p)
+		switch {
+		case tt.want == "" && err != nil:
+			t.Errorf("%s: %v", name, err)
+		case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+			t.Errorf("%s: got %v, want an error containing %q", name, err, tt.want)
+		case tt.want != "" && cli.ExitCode(err) != cli.ExitUsage:
+			t.Errorf("%s: exit code %d, want %d", name, cli.ExitCode(err), cli.ExitUsage)
+		}
+	}
+}

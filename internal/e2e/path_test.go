@@ -1,0 +1,199 @@
+package e2e_test
+
+import (
+	"context"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/zeebo/blake3"
+
+	"evidock"
+	"evidock/agent"
+	"evidock/firmware-bridge/sim"
+)
+
+// TestWholePath docks a simulated recorder and follows every recording to
+// versitygw and the registry, then checks each stored object and each
+// registry entry against an independent hash of the original file.
+func TestWholePath(t *testing.T) {
+	e := newEnv(t)
+	e.start()
+	files := e.dock("DSJ0001", shiftVolume("DSJ0001"))
+	recs := e.waitSettled(len(files))
+	ctx := context.Background()
+
+	byName := map[string]*agent.Recording{}
+	for _, r := range recs {
+		byName[r.FileName] = r
+	}
+	for _, f := range files {
+		name := filepath.Base(f.Path)
+		want, size := fileBLAKE3(t, filepath.Join(e.mountRoot, "DSJ0001", f.Path))
+		r := byName[name]
+		if r == nil || r.State != agent.StateRegistered {
+			t.Fatalf("%s: recording %+v, want registered", name, r)
+		}
+		if string(r.Digest[:]) != want {
+			t.Errorf("%s: agent digest %s differs from the original's", name, r.Digest)
+		}
+
+		// The object in versitygw holds exactly the original bytes.
+		rc, err := e.store.OpenObject(ctx, evidock.ObjectKey(r.Digest))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		h := blake3.New()
+		n, err := io.Copy(h, rc)
+		rc.Close()
+		if err != nil || n != size || string(h.Sum(nil)) != want {
+			t.Errorf("%s: stored object: %d bytes (want %d), digest match %v, err %v", name, n, size, string(h.Sum(nil)) == want, err)
+		}
+		info, err := e.store.StatObject(ctx, evidock.ObjectKey(r.Digest))
+		if err != nil || info.Metadata[evidock.MetaBLAKE3] != r.Digest.String() || info.Metadata[evidock.MetaOfficerNo] != "100234" ||
+			info.Metadata[evidock.MetaDeviceSerial] != "DSJ0001" || info.Metadata[evidock.MetaStationID] != "dock-01" {
+			t.Errorf("%s: object metadata %v, %v", name, info.Metadata, err)
+		}
+
+		// The registry agrees with both.
+		clip, err := e.client.FindClipByDigest(ctx, r.Digest)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if clip.Size != size || clip.FileName != name || clip.ObjectKey != evidock.ObjectKey(r.Digest) ||
+			clip.DeviceSerial != "DSJ0001" || clip.OfficerNo != "100234" || !clip.StartedAt.Equal(f.Recording.StartedAt) ||
+			clip.Seq != f.Recording.Seq || clip.StationID != "dock-01" || clip.ID != r.ClipID || clip.RegisteredAt.IsZero() {
+			t.Errorf("%s: registry entry %+v does not match recording %+v", name, clip, r)
+		}
+		// The staged copy is the dock's 1:1 backup.
+		if staged, _ := fileBLAKE3(t, r.StagedPath); staged != want {
+			t.Errorf("%s: staged copy differs from the original", name)
+		}
+	}
+	if _, total, err := e.client.FindClips(ctx, evidock.ClipFilter{DeviceSerial: "DSJ0001"}); err != nil || total != len(files) {
+		t.Errorf("registry lists %d clips for DSJ0001 (%v), want %d", total, err, len(files))
+	}
+	if ups, err := e.store.Uploads(ctx); err != nil || len(ups) != 0 {
+		t.Errorf("multipart uploads left behind: %v, %v", ups, err)
+	}
+	if e.objects.uploads != 1 {
+		t.Errorf("%d multipart uploads, want 1 (the one recording above 6 MiB)", e.objects.uploads)
+	}
+}
+
+// TestDockTwice docks the same recorder again: nothing is uploaded or
+// registered a second time.
+func TestDockTwice(t *testing.T) {
+	e := newEnv(t)
+	e.start()
+	v := shiftVolume("DSJ0002")
+	files := e.dock("DSJ0002", v)
+	e.waitSettled(len(files))
+	writes := e.objects.writes()
+
+	// Unplug, then dock the same recorder again (same files, same bytes).
+	if err := os.Rename(filepath.Join(e.mountRoot, "DSJ0002"), filepath.Join(t.TempDir(), "unplugged")); err != nil {
+		t.Fatal(err)
+	}
+	e.dock("DSJ0002-again", v)
+	e.waitLog("recorder docked", 2)
+	recs := e.waitSettled(len(files))
+
+	if len(recs) != len(files) {
+		t.Errorf("agent tracks %d recordings after docking twice, want %d", len(recs), len(files))
+	}
+	if got := e.objects.writes(); got != writes {
+		t.Errorf("second dock wrote %d more objects, want none", got-writes)
+	}
+	if _, total, err := e.client.FindClips(context.Background(), evidock.ClipFilter{DeviceSerial: "DSJ0002"}); err != nil || total != len(files) {
+		t.Errorf("registry lists %d clips (%v), want %d", total, err, len(files))
+	}
+	// Even if a station did send a recording again, the registry keeps one.
+	clip := recs[0].Clip()
+	created, err := e.client.RegisterClip(context.Background(), clip)
+	if err != nil || created || clip.ID != recs[0].ClipID {
+		t.Errorf("re-registration: created %v, id %d (want %d), %v", created, clip.ID, recs[0].ClipID, err)
+	}
+}
+
+// TestBadInput docks a recorder with a malformed name, an empty file, a file
+// whose read fails half-way (unplugged) and a file gone before its copy:
+// each gets a clear reason, nothing of them is registered, and the rest of
+// the recorder is ingested.
+func TestBadInput(t *testing.T) {
+	e := newEnv(t)
+	v := shiftVolume("DSJ0003")
+	dir := filepath.Join(e.mountRoot, "DSJ0003")
+	files := e.dock("DSJ0003", v)
+	media := filepath.Join(dir, sim.MediaDir)
+	must(t, os.WriteFile(filepath.Join(media, "DSJ0003_100234_2026112508_0099.MP4"), []byte("not a recording name"), 0o644))
+	must(t, os.WriteFile(filepath.Join(media, "DSJ0003_100234_20261125170000_0100.MP4"), nil, 0o644))
+	must(t, os.WriteFile(filepath.Join(dir, "MISC", "NOTES.TXT"), []byte("device log"), 0o644))
+	unplugged := filepath.Base(files[0].Path) // the multipart-sized one
+	gone := filepath.Base(files[1].Path)
+	e.agent.OpenVolume = func(d string) fs.FS { return unplugFS{FS: os.DirFS(d), name: unplugged, after: 2 << 20} }
+
+	// Scan first, then lose one file before it is copied.
+	if err := e.agent.ScanVolume(context.Background(), dir); err != nil {
+		t.Fatal(err)
+	}
+	must(t, os.Remove(filepath.Join(media, gone)))
+	e.start()
+	recs := e.waitSettled(len(files) + 2)
+
+	want := map[string]struct {
+		state  agent.State
+		reason string
+	}{
+		"DSJ0003_100234_2026112508_0099.MP4":     {agent.StateRejected, "14 digits"},
+		"DSJ0003_100234_20261125170000_0100.MP4": {agent.StateRejected, "empty"},
+		unplugged:                                {agent.StateFailed, "input/output error"},
+		gone:                                     {agent.StateFailed, "unplugged?"},
+	}
+	registered := 0
+	for _, r := range recs {
+		w, bad := want[r.FileName]
+		switch {
+		case bad && (r.State != w.state || !strings.Contains(r.Error, w.reason)):
+			t.Errorf("%s: %s %q, want %s with a reason containing %q", r.FileName, r.State, r.Error, w.state, w.reason)
+		case !bad && r.State != agent.StateRegistered:
+			t.Errorf("%s: %s %q, want registered", r.FileName, r.State, r.Error)
+		case !bad:
+			registered++
+		}
+	}
+	if registered != len(files)-2 || len(recs) != len(files)+2 {
+		t.Errorf("%d registered of %d recordings; want %d of %d", registered, len(recs), len(files)-2, len(files)+2)
+	}
+	if _, total, err := e.client.FindClips(context.Background(), evidock.ClipFilter{DeviceSerial: "DSJ0003"}); err != nil || total != registered {
+		t.Errorf("registry lists %d clips (%v), want %d", total, err, registered)
+	}
+	// No partial copy is left in staging.
+	staged, _ := filepath.Glob(filepath.Join(e.agent.StagingDir, "*.partial"))
+	if len(staged) != 0 {
+		t.Errorf("partial copies left in staging: %v", staged)
+	}
+
+	// Docked again with the recorder working, the failed one is ingested.
+	e.stop()
+	e.agent.OpenVolume = os.DirFS
+	if err := e.agent.ScanVolume(context.Background(), dir); err != nil {
+		t.Fatal(err)
+	}
+	e.start()
+	for _, r := range e.waitSettled(len(files) + 2) {
+		if r.FileName == unplugged && r.State != agent.StateRegistered {
+			t.Errorf("%s after re-dock: %s %q, want registered", r.FileName, r.State, r.Error)
+		}
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
