@@ -190,7 +190,7 @@ func fileBLAKE3(t *testing.T, path string) (string, int64) {
 // countingStore is the real object store, counting the writes that reach it.
 type countingStore struct {
 	evidock.ObjectStore
-	mu           sync.Mutex
+	mu            sync.Mutex
 	puts, uploads int
 }
 

@@ -106,4 +106,3 @@ func (c *Config) Validate() error {
 	}
 	return c.S3.Validate()
 }
-
