@@ -99,7 +99,7 @@ pids+=($!)
 
 echo "demo: docking recorder DSJ0001 (officer 100234) with a shift's footage"
 bin/evidock-bridge sim --into "$demo/media/DSJ0001" --serial DSJ0001 --officer 100234 \
-	--start "$(date +%Y-%m-%d)T08:30:00+08:00" --sizes 220MB,64MB,31MB,12MB,5MB,2MB
+	--start "$(date -u -d "+8 hours" +%Y-%m-%d)T08:30:00+08:00" --sizes 220MB,64MB,31MB,12MB,5MB,2MB
 
 echo "demo: waiting until every recording is verified in S3 and registered"
 status=0

@@ -5,10 +5,12 @@ package cli
 import (
 	"bytes"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"regexp"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -33,11 +35,20 @@ func Usagef(format string, args ...any) error {
 	return &UsageError{fmt.Errorf(format, args...)}
 }
 
-// ExitCode returns the exit code for err.
+// Usage marks err, if not nil, as a usage or configuration error.
+func Usage(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &UsageError{Err: err}
+}
+
+// ExitCode returns the exit code for err: ExitOK for nil and for a request
+// for help, ExitUsage for a *UsageError, ExitFailure otherwise.
 func ExitCode(err error) int {
 	var u *UsageError
 	switch {
-	case err == nil:
+	case err == nil, errors.Is(err, flag.ErrHelp):
 		return ExitOK
 	case errors.As(err, &u):
 		return ExitUsage
@@ -45,9 +56,49 @@ func ExitCode(err error) int {
 	return ExitFailure
 }
 
-// LoadYAML decodes the YAML file at path into v, refusing keys that v does
-// not have, so that a misspelt setting is an error instead of a silent
-// default. Errors name the file and are *UsageError.
+// Exit reports err on w as "prog: message" and returns its exit code; a
+// usage error gets a hint to the help.
+func Exit(w io.Writer, prog string, err error) int {
+	code := ExitCode(err)
+	switch code {
+	case ExitOK:
+	case ExitUsage:
+		fmt.Fprintf(w, "%s: %v\nRun '%s help' for usage.\n", prog, err, prog)
+	default:
+		fmt.Fprintf(w, "%s: %v\n", prog, err)
+	}
+	return code
+}
+
+// Parse parses args with fs, allowing flags after positional arguments
+// ("evidock clip HASH --json"), and returns the positional arguments. A
+// flag error is a *UsageError; -h and --help give flag.ErrHelp.
+func Parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	fs.SetOutput(io.Discard) // errors are reported once, by Exit
+	var rest []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, Usage(err)
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return rest, nil
+		}
+		if args[0] == "--" {
+			return append(rest, args[1:]...), nil
+		}
+		rest = append(rest, args[0])
+		args = args[1:]
+	}
+}
+
+// LoadYAML decodes the one YAML document in the file at path into v,
+// refusing keys that v does not have, so that a misspelt setting is an error
+// instead of a silent default. Errors are *UsageError, start with
+// "config PATH:" and name the key at fault.
 func LoadYAML(path string, v any) error {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -55,10 +106,29 @@ func LoadYAML(path string, v any) error {
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
-	if err := dec.Decode(v); err != nil && err != io.EOF {
-		return &UsageError{fmt.Errorf("config %s: %w", path, err)}
+	if err := dec.Decode(v); err != nil && !errors.Is(err, io.EOF) {
+		return Usagef("config %s: %s", path, yamlError(err))
+	}
+	var extra any
+	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+		return Usagef("config %s: holds more than one YAML document; keep only one", path)
 	}
 	return nil
+}
+
+var unknownField = regexp.MustCompile(`^(line \d+: )field (\S+) not found in type \S+$`)
+
+// yamlError rewords the YAML decoder's messages for people editing a config.
+func yamlError(err error) string {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		return strings.TrimPrefix(err.Error(), "yaml: ")
+	}
+	msgs := make([]string, len(te.Errors))
+	for i, m := range te.Errors {
+		msgs[i] = unknownField.ReplaceAllString(m, `${1}unknown key "$2" (check its spelling and indentation against the sample in configs/)`)
+	}
+	return strings.Join(msgs, "; ")
 }
 
 // NewLogger returns a text logger on w at level ("debug", "info", "warn" or

@@ -36,7 +36,7 @@ s3: {endpoint: "http://127.0.0.1:2", bucket: footage, access_key_id: a}
 	base = strings.Replace(base, "TOKEN", token, 1)
 	for name, tt := range map[string]struct{ yaml, want string }{
 		"ok":             {base, ""},
-		"unknown key":    {base + "stationid: x\n", "field stationid not found"},
+		"unknown key":    {base + "stationid: x\n", `unknown key "stationid"`},
 		"no station":     {strings.Replace(base, "station_id: dock-01", "", 1), "station_id is empty"},
 		"short part":     {base + "upload: {part_size_mib: 1}\n", "upload.part_size_mib 1"},
 		"bad level":      {base + "log_level: loud\n", `log_level "loud"`},

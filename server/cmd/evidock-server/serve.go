@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"evidock/internal/cli"
+	"evidock/s3"
+	"evidock/server"
+	evhttp "evidock/server/http"
+	"evidock/server/sqlite"
+)
+
+// shutdownGrace is how long serve waits for requests in progress after a
+// signal; a registration reading a large clip back may need a while.
+const shutdownGrace = 30 * time.Second
+
+// serve runs the API until ctx ends. It returns a *cli.UsageError for a bad
+// config and other errors if the database, the store or the address cannot
+// be used.
+func (m *Main) serve(ctx context.Context) error {
+	cfg := m.Config
+	if err := cfg.S3.ResolveSecrets(); err != nil {
+		return cli.Usage(fmt.Errorf("config %s: %w", m.configName(), err))
+	}
+	if err := cfg.Validate(); err != nil {
+		return cli.Usage(fmt.Errorf("config %s: %w", m.configName(), err))
+	}
+	level, _ := cfg.Level() // checked by Validate
+	logger := slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: level}))
+
+	db, err := sqlite.Open(ctx, cfg.Database.Path)
+	if err != nil {
+		return err
+	}
+	m.db = db
+	store, err := s3.Open(ctx, cfg.S3)
+	if err != nil {
+		return fmt.Errorf("open the S3 store at %s: %w", cfg.S3.Endpoint, err)
+	}
+	reg := &server.Registry{Clips: db, Objects: store, VerifyDigest: cfg.VerifyDigest}
+	srv := evhttp.NewServer(reg, db, db.Ping, logger)
+	if err := srv.Listen(cfg.Listen); err != nil {
+		return err
+	}
+	logger.Info("listening on "+srv.URL(), "database", cfg.Database.Path,
+		"s3", cfg.S3.Endpoint, "bucket", cfg.S3.Bucket, "verify_digest", cfg.VerifyDigest, "version", version())
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve() }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down: finishing requests in progress", "grace", shutdownGrace)
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	err = srv.Shutdown(sctx)
+	if serr := <-errc; err == nil {
+		err = serr
+	}
+	if err != nil {
+		return err
+	}
+	logger.Info("stopped")
+	return nil
+}
+
+// configName names the config in messages.
+func (m *Main) configName() string {
+	if m.ConfigPath == "" {
+		return "(defaults)"
+	}
+	return m.ConfigPath
+}

@@ -1,0 +1,201 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"evidock"
+	"evidock/server"
+	evhttp "evidock/server/http"
+	"evidock/server/sqlite"
+	"evidock/server/storetest"
+)
+
+// fixture is a real case server on SQLite holding a few clips, and a token
+// file for it.
+type fixture struct {
+	url, tokenFile string
+	clips          []*evidock.Clip
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, err := sqlite.Open(ctx, filepath.Join(dir, "evidock.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	token, err := db.CreateStation(ctx, &evidock.Station{ID: "dock-01"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokenFile := filepath.Join(dir, "token")
+	if err := os.WriteFile(tokenFile, []byte(token+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	day := func(d, h int) time.Time { return time.Date(2024, 5, 1+d, h, 0, 0, 0, evidock.ChinaTime) }
+	f := &fixture{tokenFile: tokenFile}
+	for i, c := range []*evidock.Clip{
+		storetest.NewClip([]byte("1"), "A000001", "100001", day(0, 9), 1),
+		storetest.NewClip([]byte("2"), "A000001", "100001", day(0, 23), 2),
+		storetest.NewClip([]byte("3"), "B000002", "100002", day(1, 10), 3),
+	} {
+		c.StationID = "dock-01"
+		// Listing is about the registry, not about verification, so the
+		// clips go straight into the database.
+		if _, err := db.RegisterClip(ctx, c); err != nil {
+			t.Fatalf("clip %d: %v", i, err)
+		}
+		f.clips = append(f.clips, c)
+	}
+	ts := httptest.NewServer(evhttp.NewServer(&server.Registry{Clips: db}, db, db.Ping, slog.New(slog.DiscardHandler)))
+	t.Cleanup(ts.Close)
+	f.url = ts.URL
+	return f
+}
+
+func runCLI(args ...string) (code int, stdout, stderr string) {
+	var out, errOut bytes.Buffer
+	m := NewMain()
+	m.Stdout, m.Stderr = &out, &errOut
+	code = run(context.Background(), args, m)
+	return code, out.String(), errOut.String()
+}
+
+func TestClipsTable(t *testing.T) {
+	f := newFixture(t)
+	code, stdout, stderr := runCLI("clips", "--server", f.url, "--token-file", f.tokenFile)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	lines := strings.Split(strings.TrimRight(stdout, "\n"), "\n")
+	if len(lines) != 4 || strings.Join(strings.Fields(lines[0]), " ") != "FILE SIZE BLAKE3 OBJECT KEY REGISTERED AT" {
+		t.Fatalf("table:\n%s", stdout)
+	}
+	for i, c := range f.clips {
+		fields := strings.Fields(lines[i+1])
+		want := []string{c.FileName, fmt.Sprint(c.Size), c.Digest.String(), c.ObjectKey,
+			c.RegisteredAt.In(evidock.ChinaTime).Format("2006-01-02"), c.RegisteredAt.In(evidock.ChinaTime).Format("15:04:05")}
+		if strings.Join(fields, " ") != strings.Join(want, " ") {
+			t.Errorf("row %d = %q; want %q", i, fields, want)
+		}
+	}
+}
+
+func TestClipsFilters(t *testing.T) {
+	f := newFixture(t)
+	t.Setenv(EnvServer, f.url)
+	t.Setenv(EnvTokenFile, f.tokenFile)
+	for _, tt := range []struct {
+		args  []string
+		files []int // indexes into f.clips
+	}{
+		{[]string{"--officer", "100001"}, []int{0, 1}},
+		{[]string{"--recorder", "B000002"}, []int{2}},
+		{[]string{"--from", "2024-05-01", "--to", "2024-05-01"}, []int{0, 1}},
+		{[]string{"--from", "2024-05-02T00:00:00+08:00"}, []int{2}},
+		{[]string{"--limit", "2"}, []int{0, 1}},
+		{[]string{"--officer", "999999"}, nil},
+	} {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			code, stdout, stderr := runCLI(append([]string{"clips", "--json"}, tt.args...)...)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			var list struct {
+				Clips []*evidock.Clip `json:"clips"`
+			}
+			if err := json.Unmarshal([]byte(stdout), &list); err != nil {
+				t.Fatalf("--json output %q: %v", stdout, err)
+			}
+			var got, want []string
+			for _, c := range list.Clips {
+				got = append(got, c.FileName)
+			}
+			for _, i := range tt.files {
+				want = append(want, f.clips[i].FileName)
+			}
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Fatalf("clips %v; want %v", got, want)
+			}
+		})
+	}
+	if _, _, stderr := runCLI("clips", "--limit", "1"); !strings.Contains(stderr, "showing 1 of 3") {
+		t.Errorf("a limited listing does not say how many match: %q", stderr)
+	}
+}
+
+func TestClip(t *testing.T) {
+	f := newFixture(t)
+	c := f.clips[0]
+	// Flags may follow the digest.
+	code, stdout, stderr := runCLI("clip", c.Digest.String(), "--server", f.url, "--token-file", f.tokenFile)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{c.FileName, c.Digest.String(), c.ObjectKey, "100001", "A000001", "2024-05-01 09:00:00", "dock-01", "1m1.5s"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, stdout)
+		}
+	}
+	code, stdout, _ = runCLI("clip", "--json", "--server", f.url, "--token-file", f.tokenFile, c.Digest.String())
+	var got evidock.Clip
+	if err := json.Unmarshal([]byte(stdout), &got); code != 0 || err != nil || got.ID != c.ID {
+		t.Fatalf("--json: exit %d, %v, %q", code, err, stdout)
+	}
+	absent := storetest.NewClip([]byte("absent"), "A000001", "100001", c.StartedAt, 9)
+	if code, _, stderr := runCLI("clip", "--server", f.url, "--token-file", f.tokenFile, absent.Digest.String()); code != 1 || !strings.Contains(stderr, "not registered") {
+		t.Fatalf("absent clip: exit %d, %q; want 1", code, stderr)
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	f := newFixture(t)
+	t.Setenv(EnvServer, "")
+	t.Setenv(EnvTokenFile, "")
+	empty := filepath.Join(t.TempDir(), "empty")
+	os.WriteFile(empty, nil, 0o600)
+	bad := filepath.Join(t.TempDir(), "bad")
+	os.WriteFile(bad, []byte("evd_st_not-a-real-token"), 0o600)
+	srv := []string{"--server", f.url, "--token-file", f.tokenFile}
+	for _, tt := range []struct {
+		args []string
+		code int
+		out  string
+	}{
+		{nil, 2, "no command given"},
+		{[]string{"help"}, 0, "Exit codes:"},
+		{[]string{"frobnicate"}, 2, "unknown command"},
+		{[]string{"clips"}, 2, "--server is empty"},
+		{[]string{"clips", "--server", f.url}, 2, "--token-file is empty"},
+		{[]string{"clips", "--server", "127.0.0.1:8440", "--token-file", f.tokenFile}, 2, "not a server URL"},
+		{[]string{"clips", "--server", f.url, "--token-file", "/nonexistent/token"}, 2, "--token-file"},
+		{[]string{"clips", "--server", f.url, "--token-file", empty}, 2, "is empty"},
+		{append([]string{"clips", "--from", "yesterday"}, srv...), 2, "--from"},
+		{append([]string{"clips", "--limit", "-1"}, srv...), 2, "--limit"},
+		{append([]string{"clips", "--officer", "abc"}, srv...), 2, "officer"}, // refused by the server
+		{append([]string{"clips", "extra"}, srv...), 2, "unexpected argument"},
+		{append([]string{"clip"}, srv...), 2, "exactly one"},
+		{append([]string{"clip", "xyz"}, srv...), 2, "blake3"},
+		{[]string{"clips", "--server", f.url, "--token-file", bad}, 1, "unknown station token"},
+		{[]string{"clips", "--server", "http://127.0.0.1:1", "--token-file", f.tokenFile}, 1, "cannot reach"},
+	} {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			code, stdout, stderr := runCLI(tt.args...)
+			if code != tt.code || !strings.Contains(stdout+stderr, tt.out) {
+				t.Fatalf("exit %d, stdout %q, stderr %q; want exit %d and %q", code, stdout, stderr, tt.code, tt.out)
+			}
+		})
+	}
+}

@@ -1,0 +1,14 @@
+// Package server is the case server's service layer: the rules that sit
+// between the HTTP API and storage and that no storage backend should have to
+// repeat.
+//
+// The Registry checks that footage a docking station claims to have uploaded
+// really is in the object store, with the stated size and digest, before the
+// clip is registered. Station tokens are made and hashed here so that every
+// StationService backend (SQLite now, PostgreSQL later) issues and checks them
+// the same way.
+//
+// The subpackages follow the standard package layout: sqlite stores the
+// registry, http serves it, storetest is the test suite every store must pass,
+// and cmd holds the binaries that wire them together.
+package server

@@ -1,0 +1,154 @@
+package http
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"evidock"
+)
+
+var _ evidock.ClipService = (*Client)(nil)
+
+// maxResponseBody bounds a successful response the client decodes; a full
+// page of clips is well under a megabyte.
+const maxResponseBody = 64 << 20
+
+// Client calls the case server's API with a station token. It implements
+// evidock.ClipService; errors come back as *evidock.Error with the server's
+// code, and a server that cannot be reached gives EUNAVAILABLE.
+type Client struct {
+	// HTTPClient sends the requests. Its Timeout is a backstop for a server
+	// that stops answering; callers bound their calls with contexts.
+	HTTPClient *http.Client
+
+	baseURL string
+	token   string
+}
+
+// NewClient returns a client of the server at baseURL (e.g.
+// http://127.0.0.1:8440) that authenticates with token.
+func NewClient(baseURL, token string) *Client {
+	return &Client{
+		HTTPClient: &http.Client{
+			// Long enough for the server to read a multi-gigabyte clip
+			// back from the object store while registering it.
+			Timeout: 15 * time.Minute,
+			Transport: &http.Transport{
+				// A client of our own: a docking PC talks to the server its
+				// config names, whatever proxy the machine has set.
+				DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+				MaxIdleConnsPerHost:   8,
+				IdleConnTimeout:       90 * time.Second,
+				TLSHandshakeTimeout:   10 * time.Second,
+				ExpectContinueTimeout: time.Second,
+			},
+		},
+		baseURL: strings.TrimRight(baseURL, "/"),
+		token:   token,
+	}
+}
+
+// RegisterClip registers c with the server and fills c with the registered
+// clip. It returns created == true if the server stored it now (201) and
+// false if the digest was registered before (200); EUNVERIFIED if the
+// server found the object missing or different, and the server's other
+// errors with their codes.
+func (c *Client) RegisterClip(ctx context.Context, clip *evidock.Clip) (bool, error) {
+	body, err := encodeClip(clip)
+	if err != nil {
+		return false, err
+	}
+	var got evidock.Clip
+	status, err := c.do(ctx, http.MethodPost, "/api/v1/clips", body, &got)
+	if err != nil {
+		return false, fmt.Errorf("register clip %s: %w", clip.Digest, err)
+	}
+	*clip = got
+	return status == http.StatusCreated, nil
+}
+
+// FindClipByDigest returns the clip with digest d, or ENOTFOUND.
+func (c *Client) FindClipByDigest(ctx context.Context, d evidock.Digest) (*evidock.Clip, error) {
+	var got evidock.Clip
+	if _, err := c.do(ctx, http.MethodGet, "/api/v1/clips/"+d.String(), nil, &got); err != nil {
+		return nil, fmt.Errorf("find clip %s: %w", d, err)
+	}
+	return &got, nil
+}
+
+// FindClips returns the clips matching f in StartedAt order and how many
+// match in all; it returns EINVALID for a filter the server refuses.
+func (c *Client) FindClips(ctx context.Context, f evidock.ClipFilter) ([]*evidock.Clip, int, error) {
+	path := "/api/v1/clips"
+	if q := encodeClipFilter(f); q != "" {
+		path += "?" + q
+	}
+	var list clipList
+	if _, err := c.do(ctx, http.MethodGet, path, nil, &list); err != nil {
+		return nil, 0, fmt.Errorf("find clips: %w", err)
+	}
+	if list.Clips == nil {
+		list.Clips = []*evidock.Clip{}
+	}
+	return list.Clips, list.Total, nil
+}
+
+// Health returns nil if the server answers /healthz with OK, EUNAVAILABLE if
+// it cannot be reached or its database cannot, and the server's error
+// otherwise.
+func (c *Client) Health(ctx context.Context) error {
+	var out struct {
+		Status string `json:"status"`
+	}
+	if _, err := c.do(ctx, http.MethodGet, "/healthz", nil, &out); err != nil {
+		return fmt.Errorf("health: %w", err)
+	}
+	if out.Status != "ok" {
+		return evidock.Errorf(evidock.EUNAVAILABLE, "health: server reports status %q", out.Status)
+	}
+	return nil
+}
+
+// do sends one request and decodes a 2xx JSON answer into out, returning the
+// status; other answers become errors.
+func (c *Client) do(ctx context.Context, method, path string, body []byte, out any) (int, error) {
+	op := method + " " + strings.SplitN(path, "?", 2)[0]
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.baseURL+path, rd)
+	if err != nil {
+		return 0, evidock.WrapError(evidock.EINVALID, err, "%s: server URL %q is not usable: %v", op, c.baseURL, err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", "evidock-client")
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	resp, err := c.HTTPClient.Do(req)
+	if err != nil {
+		return 0, transportError(ctx, op, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return resp.StatusCode, responseError(op, resp)
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, maxResponseBody)).Decode(out); err != nil {
+		if ctx.Err() != nil {
+			return resp.StatusCode, fmt.Errorf("%s: %w", op, ctx.Err())
+		}
+		return resp.StatusCode, evidock.WrapError(evidock.EUNAVAILABLE, err, "%s: reading the server's answer failed: %v", op, err)
+	}
+	return resp.StatusCode, nil
+}

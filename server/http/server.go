@@ -1,0 +1,231 @@
+// Package http is the case server's HTTP API and the Go client for it.
+//
+// The Server serves JSON under /api/v1 to docking stations (and, later, to
+// people through the web UI); the Client speaks the same API for the agent and
+// the operator CLI and implements evidock.ClipService, so that code using the
+// registry does not care whether it sits in the server or across the network.
+// Errors travel as {"error":{"code":...,"message":...}} and come back out of
+// the Client as *evidock.Error with the same code.
+package http
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/klauspost/compress/gzhttp"
+
+	"evidock"
+)
+
+var _ http.Handler = (*Server)(nil)
+
+// Server is the case server's HTTP API.
+type Server struct {
+	clips    evidock.ClipService
+	stations evidock.StationService
+	ping     func(context.Context) error
+	logger   *slog.Logger
+	handler  http.Handler
+
+	ln  net.Listener
+	srv *http.Server
+}
+
+// NewServer returns a Server answering from clips (normally a
+// *server.Registry, so that uploads are verified) and authenticating stations
+// with stations. ping, if not nil, is called by /healthz to check the
+// database; logger nil means slog.Default().
+func NewServer(clips evidock.ClipService, stations evidock.StationService, ping func(context.Context) error, logger *slog.Logger) *Server {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	s := &Server{clips: clips, stations: stations, ping: ping, logger: logger}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", s.handleHealth)
+	mux.Handle("POST /api/v1/clips", s.station(s.handleRegisterClip))
+	mux.Handle("GET /api/v1/clips", s.station(s.handleFindClips))
+	mux.Handle("GET /api/v1/clips/{blake3}", s.station(s.handleGetClip))
+	s.handler = s.logRequests(gzhttp.GzipHandler(mux))
+	return s
+}
+
+// ServeHTTP answers one request; the Server can be mounted in tests with
+// httptest or behind another mux.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// Listen opens the listening socket on addr (host:port; port 0 picks a free
+// one) so that Addr is known before Serve. It returns an error naming addr if
+// the address is taken or invalid.
+func (s *Server) Listen(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("http: listen on %s: %w", addr, err)
+	}
+	s.ln = ln
+	s.srv = &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       time.Minute,
+		// No WriteTimeout: registering a clip may read gigabytes back from
+		// the object store before the response is written.
+		IdleTimeout: 2 * time.Minute,
+		ErrorLog:    slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
+	}
+	return nil
+}
+
+// Addr returns the address Listen bound, or "" before Listen.
+func (s *Server) Addr() string {
+	if s.ln == nil {
+		return ""
+	}
+	return s.ln.Addr().String()
+}
+
+// URL returns the base URL of the listening server, e.g.
+// http://127.0.0.1:8440, or "" before Listen.
+func (s *Server) URL() string {
+	if s.ln == nil {
+		return ""
+	}
+	return "http://" + s.Addr()
+}
+
+// Serve answers requests on the socket from Listen until Shutdown, and then
+// returns nil; it returns any other error that stops it.
+func (s *Server) Serve() error {
+	if s.srv == nil {
+		return errors.New("http: serve: Listen was not called")
+	}
+	if err := s.srv.Serve(s.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("http: serve: %w", err)
+	}
+	return nil
+}
+
+// Shutdown stops accepting requests and waits for those in progress until
+// ctx ends, so that a registration under way is answered rather than cut off.
+// It returns ctx's error if requests were still running when it ended.
+func (s *Server) Shutdown(ctx context.Context) error {
+	if s.srv == nil {
+		return nil
+	}
+	if err := s.srv.Shutdown(ctx); err != nil {
+		return fmt.Errorf("http: shutdown: %w", err)
+	}
+	return nil
+}
+
+func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
+	if s.ping != nil {
+		if err := s.ping(r.Context()); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
+	s.writeJSON(w, r, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// requestInfo collects what the request log line reports about a request
+// beyond what the ResponseWriter sees.
+type requestInfo struct {
+	station string
+}
+
+type requestInfoKey struct{}
+
+// stationKey holds the authenticated *evidock.Station in a request context.
+type stationKey struct{}
+
+// stationFrom returns the station that authenticated the request.
+func stationFrom(ctx context.Context) *evidock.Station {
+	st, _ := ctx.Value(stationKey{}).(*evidock.Station)
+	return st
+}
+
+// station requires a valid station token in "Authorization: Bearer <token>"
+// before calling next. It answers 401 otherwise; the token is never logged
+// or echoed.
+func (s *Server) station(next http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		token, ok := bearerToken(r)
+		if !ok {
+			s.writeError(w, r, evidock.Errorf(evidock.EUNAUTHORIZED,
+				"missing station token: send the header \"Authorization: Bearer <token>\" with the token from 'evidock-server station add'"))
+			return
+		}
+		st, err := s.stations.AuthenticateStation(r.Context(), token)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if info, ok := r.Context().Value(requestInfoKey{}).(*requestInfo); ok {
+			info.station = st.ID
+		}
+		next(w, r.WithContext(context.WithValue(r.Context(), stationKey{}, st)))
+	})
+}
+
+// bearerToken returns the token of an "Authorization: Bearer" header.
+func bearerToken(r *http.Request) (string, bool) {
+	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	token = strings.TrimSpace(token)
+	return token, token != ""
+}
+
+// statusRecorder remembers the status a handler wrote.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusRecorder) WriteHeader(status int) {
+	if w.status == 0 {
+		w.status = status
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *statusRecorder) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection's writer.
+func (w *statusRecorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// logRequests logs one line per request with its method, path (never the
+// query or headers, so that nothing secret reaches the log), status,
+// duration and, when known, the station.
+func (s *Server) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		info := &requestInfo{}
+		rec := &statusRecorder{ResponseWriter: w}
+		next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), requestInfoKey{}, info)))
+		if rec.status == 0 {
+			rec.status = http.StatusOK
+		}
+		attrs := []slog.Attr{
+			slog.String("method", r.Method),
+			slog.String("path", r.URL.Path),
+			slog.Int("status", rec.status),
+			slog.Duration("duration", time.Since(start)),
+		}
+		if info.station != "" {
+			attrs = append(attrs, slog.String("station", info.station))
+		}
+		s.logger.LogAttrs(r.Context(), logLevelFor(r.URL.Path, rec.status), "request", attrs...)
+	})
+}

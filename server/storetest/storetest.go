@@ -1,0 +1,451 @@
+// Package storetest is the test suite that every registry store must pass:
+// SQLite now, PostgreSQL later. A store's tests call RunClipService and
+// RunStationService with a function that opens a fresh, empty store, so that
+// all stores are held to one contract rather than to tests each wrote for
+// itself.
+package storetest
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"evidock"
+	"evidock/server"
+)
+
+// NewClip returns a valid, unregistered clip for footage with the given bytes,
+// named as recorder serial of officer would name a video it started at
+// started (read in evidock.ChinaTime) with sequence number seq.
+func NewClip(body []byte, serial, officer string, started time.Time, seq int) *evidock.Clip {
+	started = started.In(evidock.ChinaTime).Truncate(time.Second)
+	name := evidock.RecordingName{DeviceSerial: serial, OfficerNo: officer, StartedAt: started, Seq: seq, Ext: "MP4", Kind: evidock.MediaVideo}
+	d, n, _ := evidock.DigestOf(bytes.NewReader(body)) // a bytes.Reader cannot fail
+	return &evidock.Clip{
+		Digest:       d,
+		Size:         n,
+		ObjectKey:    evidock.ObjectKey(d),
+		FileName:     name.String(),
+		DeviceSerial: serial,
+		OfficerNo:    officer,
+		StartedAt:    started,
+		Seq:          seq,
+		Kind:         evidock.MediaVideo,
+		DurationMS:   61_500,
+		IngestedAt:   started.Add(9 * time.Hour),
+	}
+}
+
+// day returns hour h of 1 May 2024 plus d days, China time.
+func day(d, h int) time.Time {
+	return time.Date(2024, 5, 1+d, h, 0, 0, 0, evidock.ChinaTime)
+}
+
+// RunClipService runs the clip-store contract against stores made by open,
+// which must return a new empty store for every call. If the store is also
+// an evidock.StationService, clips are tied to stations too.
+func RunClipService(t *testing.T, open func(t *testing.T) evidock.ClipService) {
+	ctx := context.Background()
+
+	t.Run("Register", func(t *testing.T) {
+		svc := open(t)
+		c := NewClip([]byte("register"), "A123456", "100001", day(0, 9), 1)
+		want := *c
+		created, err := svc.RegisterClip(ctx, c)
+		if err != nil || !created {
+			t.Fatalf("RegisterClip = %v, %v; want true, nil", created, err)
+		}
+		if c.ID == 0 || c.RegisteredAt.IsZero() {
+			t.Fatalf("RegisterClip did not fill ID and RegisteredAt: %+v", c)
+		}
+		want.ID, want.RegisteredAt = c.ID, c.RegisteredAt
+		assertClip(t, "registered", c, &want)
+		got, err := svc.FindClipByDigest(ctx, c.Digest)
+		if err != nil {
+			t.Fatalf("FindClipByDigest: %v", err)
+		}
+		assertClip(t, "found", got, &want)
+	})
+
+	t.Run("RepeatReturnsFirst", func(t *testing.T) {
+		svc := open(t)
+		first := NewClip([]byte("repeat"), "A123456", "100001", day(0, 9), 1)
+		mustRegister(t, svc, first)
+		again := NewClip([]byte("repeat"), "A123456", "100001", day(0, 9), 1)
+		again.IngestedAt = again.IngestedAt.Add(time.Hour) // a second station ingested it later
+		again.DurationMS = 0
+		created, err := svc.RegisterClip(ctx, again)
+		if err != nil || created {
+			t.Fatalf("second RegisterClip = %v, %v; want false, nil", created, err)
+		}
+		assertClip(t, "repeat", again, first)
+		assertTotal(t, svc, evidock.ClipFilter{}, 1)
+	})
+
+	t.Run("ConflictingSize", func(t *testing.T) {
+		svc := open(t)
+		c := NewClip([]byte("conflict"), "A123456", "100001", day(0, 9), 1)
+		mustRegister(t, svc, c)
+		bad := *c
+		bad.ID, bad.Size = 0, c.Size+1
+		created, err := svc.RegisterClip(ctx, &bad)
+		if code := evidock.ErrorCode(err); code != evidock.ECONFLICT || created {
+			t.Fatalf("RegisterClip with another size = %v, %v; want ECONFLICT", created, err)
+		}
+		got, err := svc.FindClipByDigest(ctx, c.Digest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		assertClip(t, "after conflict", got, c)
+		assertTotal(t, svc, evidock.ClipFilter{}, 1)
+	})
+
+	t.Run("Invalid", func(t *testing.T) {
+		svc := open(t)
+		for _, tt := range []struct {
+			name   string
+			modify func(c *evidock.Clip)
+		}{
+			{"no digest", func(c *evidock.Clip) { c.Digest = evidock.Digest{} }},
+			{"zero size", func(c *evidock.Clip) { c.Size = 0 }},
+			{"wrong object key", func(c *evidock.Clip) { c.ObjectKey = "clips/elsewhere" }},
+			{"no file name", func(c *evidock.Clip) { c.FileName = "" }},
+			{"no ingest time", func(c *evidock.Clip) { c.IngestedAt = time.Time{} }},
+			{"officer differs from name", func(c *evidock.Clip) { c.OfficerNo = "999999" }},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				c := NewClip([]byte("invalid "+tt.name), "A123456", "100001", day(0, 9), 1)
+				tt.modify(c)
+				if _, err := svc.RegisterClip(ctx, c); evidock.ErrorCode(err) != evidock.EINVALID {
+					t.Fatalf("RegisterClip = %v; want EINVALID", err)
+				}
+			})
+		}
+		assertTotal(t, svc, evidock.ClipFilter{}, 0)
+	})
+
+	t.Run("NotFound", func(t *testing.T) {
+		svc := open(t)
+		c := NewClip([]byte("absent"), "A123456", "100001", day(0, 9), 1)
+		if _, err := svc.FindClipByDigest(ctx, c.Digest); evidock.ErrorCode(err) != evidock.ENOTFOUND {
+			t.Fatalf("FindClipByDigest of an unregistered digest = %v; want ENOTFOUND", err)
+		}
+	})
+
+	t.Run("Filters", func(t *testing.T) {
+		svc := open(t)
+		// Registered out of time order, to show that listings sort by
+		// StartedAt and not by registration.
+		for _, c := range []*evidock.Clip{
+			NewClip([]byte("c"), "B000002", "100001", day(1, 9), 3),
+			NewClip([]byte("a"), "A000001", "100001", day(0, 9), 1),
+			NewClip([]byte("b"), "A000001", "100001", day(0, 10), 2),
+			NewClip([]byte("d"), "A000001", "100002", day(1, 14), 4),
+			NewClip([]byte("e"), "B000002", "100002", day(2, 8), 5),
+		} {
+			mustRegister(t, svc, c)
+		}
+		for _, tt := range []struct {
+			name   string
+			filter evidock.ClipFilter
+			seqs   []int // the clips expected, by Seq, in order
+		}{
+			{"all", evidock.ClipFilter{}, []int{1, 2, 3, 4, 5}},
+			{"officer", evidock.ClipFilter{OfficerNo: "100001"}, []int{1, 2, 3}},
+			{"recorder", evidock.ClipFilter{DeviceSerial: "A000001"}, []int{1, 2, 4}},
+			{"officer and recorder", evidock.ClipFilter{OfficerNo: "100002", DeviceSerial: "B000002"}, []int{5}},
+			{"from is inclusive", evidock.ClipFilter{From: day(0, 10)}, []int{2, 3, 4, 5}},
+			{"to is exclusive", evidock.ClipFilter{To: day(1, 9)}, []int{1, 2}},
+			{"one day", evidock.ClipFilter{From: day(1, 0), To: day(2, 0)}, []int{3, 4}},
+			{"from in UTC", evidock.ClipFilter{From: day(1, 0).UTC()}, []int{3, 4, 5}},
+			{"officer and span", evidock.ClipFilter{OfficerNo: "100002", From: day(1, 0), To: day(2, 0)}, []int{4}},
+			{"no match", evidock.ClipFilter{OfficerNo: "999999"}, nil},
+			{"empty span", evidock.ClipFilter{From: day(3, 0)}, nil},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				clips, total, err := svc.FindClips(ctx, tt.filter)
+				if err != nil {
+					t.Fatalf("FindClips: %v", err)
+				}
+				if got := seqs(clips); fmt.Sprint(got) != fmt.Sprint(tt.seqs) || total != len(tt.seqs) {
+					t.Fatalf("FindClips = %v (total %d); want %v (total %d)", got, total, tt.seqs, len(tt.seqs))
+				}
+			})
+		}
+	})
+
+	t.Run("Paging", func(t *testing.T) {
+		svc := open(t)
+		for i := 1; i <= 5; i++ {
+			mustRegister(t, svc, NewClip(fmt.Appendf(nil, "page %d", i), "A000001", "100001", day(0, 8+i), i))
+		}
+		for _, tt := range []struct {
+			limit, offset int
+			seqs          []int
+		}{
+			{0, 0, []int{1, 2, 3, 4, 5}},
+			{2, 0, []int{1, 2}},
+			{2, 2, []int{3, 4}},
+			{2, 4, []int{5}},
+			{2, 5, nil},
+			{10, 99, nil},
+			{evidock.DefaultClipLimit, 0, []int{1, 2, 3, 4, 5}},
+		} {
+			t.Run(fmt.Sprintf("limit %d offset %d", tt.limit, tt.offset), func(t *testing.T) {
+				clips, total, err := svc.FindClips(ctx, evidock.ClipFilter{Limit: tt.limit, Offset: tt.offset})
+				if err != nil {
+					t.Fatalf("FindClips: %v", err)
+				}
+				if got := seqs(clips); fmt.Sprint(got) != fmt.Sprint(tt.seqs) || total != 5 {
+					t.Fatalf("FindClips = %v (total %d); want %v (total 5)", got, total, tt.seqs)
+				}
+				if clips == nil {
+					t.Fatal("FindClips returned a nil slice; want an empty one so that JSON shows []")
+				}
+			})
+		}
+		for _, f := range []evidock.ClipFilter{
+			{Offset: -1},
+			{Limit: -1},
+			{Limit: evidock.DefaultClipLimit + 1},
+		} {
+			if _, _, err := svc.FindClips(ctx, f); evidock.ErrorCode(err) != evidock.EINVALID {
+				t.Errorf("FindClips(%+v) = %v; want EINVALID", f, err)
+			}
+		}
+	})
+
+	t.Run("ConcurrentSameDigest", func(t *testing.T) {
+		svc := open(t)
+		const n = 8
+		var (
+			wg      sync.WaitGroup
+			mu      sync.Mutex
+			created int
+			ids     = map[int64]bool{}
+			errs    []error
+		)
+		for i := 0; i < n; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				c := NewClip([]byte("raced"), "A123456", "100001", day(0, 9), 1)
+				ok, err := svc.RegisterClip(ctx, c)
+				mu.Lock()
+				defer mu.Unlock()
+				if err != nil {
+					errs = append(errs, err)
+					return
+				}
+				if ok {
+					created++
+				}
+				ids[c.ID] = true
+			}()
+		}
+		wg.Wait()
+		if len(errs) > 0 {
+			t.Fatalf("%d of %d concurrent registrations failed, first: %v", len(errs), n, errs[0])
+		}
+		if created != 1 || len(ids) != 1 {
+			t.Fatalf("%d registrations reported created and %d IDs were returned; want 1 and 1", created, len(ids))
+		}
+		assertTotal(t, svc, evidock.ClipFilter{}, 1)
+	})
+
+	t.Run("Station", func(t *testing.T) {
+		svc := open(t)
+		stations, ok := svc.(evidock.StationService)
+		if !ok {
+			t.Skip("store has no stations")
+		}
+		if _, err := stations.CreateStation(ctx, &evidock.Station{ID: "dock-01"}); err != nil {
+			t.Fatal(err)
+		}
+		c := NewClip([]byte("station"), "A123456", "100001", day(0, 9), 1)
+		c.StationID = "dock-01"
+		mustRegister(t, svc, c)
+		got, err := svc.FindClipByDigest(ctx, c.Digest)
+		if err != nil || got.StationID != "dock-01" {
+			t.Fatalf("FindClipByDigest = %+v, %v; want station dock-01", got, err)
+		}
+		c = NewClip([]byte("stranger"), "A123456", "100001", day(0, 9), 2)
+		c.StationID = "dock-99"
+		if _, err := svc.RegisterClip(ctx, c); evidock.ErrorCode(err) != evidock.EINVALID {
+			t.Fatalf("RegisterClip from an unknown station = %v; want EINVALID", err)
+		}
+	})
+}
+
+// RunStationService runs the station-store contract against stores made by
+// open, which must return a new empty store for every call.
+func RunStationService(t *testing.T, open func(t *testing.T) evidock.StationService) {
+	ctx := context.Background()
+
+	t.Run("CreateAndAuthenticate", func(t *testing.T) {
+		svc := open(t)
+		s := &evidock.Station{ID: "dock-01", Name: "一楼执法记录仪工作站"}
+		token, err := svc.CreateStation(ctx, s)
+		if err != nil {
+			t.Fatalf("CreateStation: %v", err)
+		}
+		assertTokenForm(t, token)
+		if s.CreatedAt.IsZero() {
+			t.Fatal("CreateStation did not set CreatedAt")
+		}
+		got, err := svc.AuthenticateStation(ctx, token)
+		if err != nil {
+			t.Fatalf("AuthenticateStation: %v", err)
+		}
+		if got.ID != s.ID || got.Name != s.Name || !got.CreatedAt.Equal(s.CreatedAt) {
+			t.Fatalf("AuthenticateStation = %+v; want %+v", got, s)
+		}
+	})
+
+	t.Run("TokensAreOwn", func(t *testing.T) {
+		svc := open(t)
+		tokens := map[string]string{}
+		for _, id := range []string{"dock-01", "dock-02", "dock-03"} {
+			token, err := svc.CreateStation(ctx, &evidock.Station{ID: id})
+			if err != nil {
+				t.Fatal(err)
+			}
+			tokens[id] = token
+		}
+		seen := map[string]bool{}
+		for id, token := range tokens {
+			if seen[token] {
+				t.Fatal("two stations got the same token")
+			}
+			seen[token] = true
+			got, err := svc.AuthenticateStation(ctx, token)
+			if err != nil || got.ID != id {
+				t.Fatalf("token of %s authenticates as %+v, %v", id, got, err)
+			}
+		}
+	})
+
+	t.Run("DuplicateID", func(t *testing.T) {
+		svc := open(t)
+		token, err := svc.CreateStation(ctx, &evidock.Station{ID: "dock-01"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.CreateStation(ctx, &evidock.Station{ID: "dock-01", Name: "impostor"}); evidock.ErrorCode(err) != evidock.ECONFLICT {
+			t.Fatalf("second CreateStation = %v; want ECONFLICT", err)
+		}
+		got, err := svc.AuthenticateStation(ctx, token)
+		if err != nil || got.Name != "" {
+			t.Fatalf("first token after a duplicate = %+v, %v; want the first station", got, err)
+		}
+	})
+
+	t.Run("Invalid", func(t *testing.T) {
+		svc := open(t)
+		for _, s := range []evidock.Station{
+			{ID: ""},
+			{ID: "dock 01"},
+			{ID: "-dock"},
+			{ID: "dock/01"},
+			{ID: strings.Repeat("d", server.MaxStationIDLen+1)},
+			{ID: "dock-01", Name: strings.Repeat("n", server.MaxStationNameLen+1)},
+		} {
+			if _, err := svc.CreateStation(ctx, &s); evidock.ErrorCode(err) != evidock.EINVALID {
+				t.Errorf("CreateStation(%.20q) = %v; want EINVALID", s.ID, err)
+			}
+		}
+	})
+
+	t.Run("UnknownToken", func(t *testing.T) {
+		svc := open(t)
+		token, err := svc.CreateStation(ctx, &evidock.Station{ID: "dock-01"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		other, _, err := server.NewStationToken()
+		if err != nil {
+			t.Fatal(err)
+		}
+		flipped := []byte(token)
+		flipped[len(flipped)-1] ^= 1
+		for _, bad := range []string{
+			"",
+			other,
+			string(flipped),
+			token + " ",
+			strings.TrimPrefix(token, server.StationTokenPrefix),
+			strings.ToUpper(token),
+		} {
+			s, err := svc.AuthenticateStation(ctx, bad)
+			if evidock.ErrorCode(err) != evidock.EUNAUTHORIZED || s != nil {
+				t.Errorf("AuthenticateStation(bad token) = %+v, %v; want EUNAUTHORIZED", s, err)
+			}
+			if bad != "" && err != nil && strings.Contains(err.Error(), bad) {
+				t.Errorf("AuthenticateStation error %q echoes the token", err)
+			}
+		}
+	})
+}
+
+// assertTokenForm fails t unless token is the prefix and 32 random bytes in
+// unpadded base64url.
+func assertTokenForm(t *testing.T, token string) {
+	t.Helper()
+	rest, ok := strings.CutPrefix(token, server.StationTokenPrefix)
+	if !ok {
+		t.Fatalf("token does not start with %q", server.StationTokenPrefix)
+	}
+	b, err := base64.RawURLEncoding.DecodeString(rest)
+	if err != nil || len(b) != 32 {
+		t.Fatalf("token after the prefix is not 32 bytes of base64url (%d bytes, %v)", len(b), err)
+	}
+}
+
+func mustRegister(t *testing.T, svc evidock.ClipService, c *evidock.Clip) {
+	t.Helper()
+	if created, err := svc.RegisterClip(context.Background(), c); err != nil || !created {
+		t.Fatalf("RegisterClip(%s) = %v, %v; want true, nil", c.FileName, created, err)
+	}
+}
+
+func assertTotal(t *testing.T, svc evidock.ClipService, f evidock.ClipFilter, want int) {
+	t.Helper()
+	_, total, err := svc.FindClips(context.Background(), f)
+	if err != nil {
+		t.Fatalf("FindClips: %v", err)
+	}
+	if total != want {
+		t.Fatalf("store holds %d clips; want %d", total, want)
+	}
+}
+
+// assertClip compares clips field by field, times by instant: stores may hand
+// times back in another zone.
+func assertClip(t *testing.T, what string, got, want *evidock.Clip) {
+	t.Helper()
+	g, w := *got, *want
+	for _, ts := range []struct{ g, w *time.Time }{
+		{&g.StartedAt, &w.StartedAt}, {&g.IngestedAt, &w.IngestedAt}, {&g.RegisteredAt, &w.RegisteredAt},
+	} {
+		if !ts.g.Equal(*ts.w) {
+			t.Fatalf("%s clip: time %v; want %v", what, *ts.g, *ts.w)
+		}
+		*ts.g, *ts.w = time.Time{}, time.Time{}
+	}
+	if g != w {
+		t.Fatalf("%s clip:\n got %+v\nwant %+v", what, g, w)
+	}
+}
+
+func seqs(clips []*evidock.Clip) []int {
+	var s []int
+	for _, c := range clips {
+		s = append(s, c.Seq)
+	}
+	return s
+}
