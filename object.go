@@ -71,4 +71,15 @@ type ObjectStore interface {
 
 	// AbortUpload discards an upload and its parts.
 	AbortUpload(ctx context.Context, key, uploadID string) error
+
+	// ListUploads returns the multipart uploads in progress under keys
+	// starting with prefix, so that one begun just before a crash, whose ID
+	// was never recorded, can be found and discarded.
+	ListUploads(ctx context.Context, prefix string) ([]Upload, error)
+}
+
+// Upload is a multipart upload in progress.
+type Upload struct {
+	Key string
+	ID  string
 }

@@ -23,6 +23,10 @@ type Agent struct {
 	Objects  evidock.ObjectStore
 	Registry evidock.ClipService
 
+	// StagingReserve is how much of the staging disk is kept free; ingest
+	// waits rather than fill it.
+	StagingReserve int64
+
 	// Settle is how long a volume must be quiet before it is scanned, so
 	// that a mount still being populated is not read half-way.
 	Settle time.Duration
@@ -31,13 +35,18 @@ type Agent struct {
 	MultipartThreshold int64
 	PartSize           int64
 
+	// ClearAfter says when recordings are deleted from recorders;
+	// SkipSourceReverify drops the second read before deleting.
+	ClearAfter         ClearPolicy
+	SkipSourceReverify bool
+
 	// OpenVolume returns the file system of a docked volume; os.DirFS when
 	// nil. Tests use it to make a recorder fail mid-read.
 	OpenVolume func(dir string) fs.FS
 
 	Logger *slog.Logger
 
-	ingestWake, uploadWake, registerWake chan struct{}
+	ingestWake, uploadWake, registerWake, clearWake chan struct{}
 }
 
 // Defaults for the tuning fields of Agent.
@@ -45,6 +54,7 @@ const (
 	DefaultSettle             = 2 * time.Second
 	DefaultMultipartThreshold = 64 << 20
 	DefaultPartSize           = 16 << 20
+	DefaultStagingReserve     = 512 << 20
 	maxParts                  = 10000 // the S3 limit
 	maxBackoff                = time.Minute
 )
@@ -59,6 +69,9 @@ func (a *Agent) init() {
 	if a.PartSize == 0 {
 		a.PartSize = DefaultPartSize
 	}
+	if a.StagingReserve == 0 {
+		a.StagingReserve = DefaultStagingReserve
+	}
 	if a.OpenVolume == nil {
 		a.OpenVolume = os.DirFS
 	}
@@ -69,6 +82,10 @@ func (a *Agent) init() {
 		a.ingestWake = make(chan struct{}, 1)
 		a.uploadWake = make(chan struct{}, 1)
 		a.registerWake = make(chan struct{}, 1)
+		a.clearWake = make(chan struct{}, 1)
+	}
+	if a.ClearAfter == "" {
+		a.ClearAfter = ClearAfterRegistered
 	}
 }
 
@@ -90,10 +107,12 @@ func (a *Agent) Run(ctx context.Context) error {
 	}{
 		{"watch", a.watch},
 		// A recorder problem is not retried in place: the recording fails and
-		// starts over when the recorder is docked again.
-		{"ingest", a.stage(a.ingestWake, []State{StateCopying, StateDiscovered}, a.ingest, never)},
+		// starts over when the recorder is docked again. A full staging disk
+		// is waited out.
+		{"ingest", a.stage(a.ingestWake, []State{StateCopying, StateDiscovered}, a.ingest, isStagingFull)},
 		{"upload", a.stage(a.uploadWake, []State{StateUploading, StateStaged}, a.upload, retryable)},
 		{"register", a.stage(a.registerWake, []State{StateStored}, a.register, retryable)},
+		{"clear", a.stage(a.clearWake, []State{StateVerified, StateRegistered}, a.clear, retryable)},
 	}
 	done := make(chan error, len(services))
 	for _, s := range services {
@@ -175,11 +194,16 @@ func retryable(err error) bool {
 	return false
 }
 
-func never(error) bool { return false }
+func isStagingFull(err error) bool { return errors.Is(err, errStagingFull) }
 
 // transition durably moves r to state and wakes the stage that takes it next.
 func (a *Agent) transition(ctx context.Context, r *Recording, state State) error {
-	r.State, r.Error = state, ""
+	return a.transitionWhy(ctx, r, state, "")
+}
+
+// transitionWhy is transition with a note on why r is in its new state.
+func (a *Agent) transitionWhy(ctx context.Context, r *Recording, state State, why string) error {
+	r.State, r.Error = state, why
 	if err := a.State.UpdateRecording(ctx, r); err != nil {
 		return err
 	}
@@ -190,6 +214,8 @@ func (a *Agent) transition(ctx context.Context, r *Recording, state State) error
 		notify(a.uploadWake)
 	case StateStored:
 		notify(a.registerWake)
+	case StateRegistered:
+		notify(a.clearWake)
 	}
 	return nil
 }

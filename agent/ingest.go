@@ -24,6 +24,9 @@ const copyChunk = 1 << 20
 func (a *Agent) ingest(ctx context.Context, r *Recording) error {
 	final := filepath.Join(a.StagingDir, strconv.FormatInt(r.ID, 10)+"_"+r.FileName)
 	partial := final + ".partial"
+	if err := a.checkStagingSpace(r.Size); err != nil {
+		return err
+	}
 	// A recording left in copying by a crash restarts its copy from zero.
 	if err := a.transition(ctx, r, StateCopying); err != nil {
 		return err
@@ -37,6 +40,9 @@ func (a *Agent) ingest(ctx context.Context, r *Recording) error {
 	digest, err := copyAndHash(ctx, src, partial, r.Size)
 	if err != nil {
 		os.Remove(partial)
+		if isDiskFull(err) {
+			return a.stagingFull(fmt.Sprintf("disk filled up while copying %s", r.FileName))
+		}
 		return fmt.Errorf("copy %s from recorder %s: %w", r.RelPath, r.Volume, err)
 	}
 	if err := os.Rename(partial, final); err != nil {
@@ -49,6 +55,28 @@ func (a *Agent) ingest(ctx context.Context, r *Recording) error {
 	r.Digest, r.StagedPath, r.IngestedAt = digest, final, time.Now()
 	a.Logger.Info("staged", "file", r.FileName, "bytes", r.Size, "blake3", digest, "took", time.Since(start).Round(time.Millisecond))
 	return a.transition(ctx, r, StateStaged)
+}
+
+// errStagingFull means the staging disk has no room for the next recording:
+// ingest waits, with an alarm, instead of failing or corrupting anything.
+var errStagingFull = errors.New("staging disk nearly full")
+
+// checkStagingSpace returns errStagingFull unless the staging disk can take
+// size bytes and still keep StagingReserve free.
+func (a *Agent) checkStagingSpace(size int64) error {
+	free, err := freeSpace(a.StagingDir)
+	if err != nil {
+		return fmt.Errorf("staging free space: %w", err)
+	}
+	if free-size < a.StagingReserve {
+		return a.stagingFull(fmt.Sprintf("%d MiB free, %d MiB needed plus a %d MiB reserve", free>>20, size>>20, a.StagingReserve>>20))
+	}
+	return nil
+}
+
+func (a *Agent) stagingFull(detail string) error {
+	a.Logger.Error("ALARM: staging disk nearly full; not taking new footage until there is room", "staging_dir", a.StagingDir, "detail", detail)
+	return fmt.Errorf("%w (%s): waiting for room; recorders stay as they are", errStagingFull, detail)
 }
 
 // errSizeChanged means the recorder gave fewer or more bytes than it listed.

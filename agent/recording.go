@@ -20,6 +20,9 @@ const (
 	StateUploading  State = "uploading"  // upload in progress; UploadID and Parts say how far
 	StateStored     State = "stored"     // verified in the object store
 	StateRegistered State = "registered" // the case server's receipt is in hand
+	StateVerified   State = "verified"   // a second read of the recorder's file gave the same BLAKE3
+	StateCleared    State = "cleared"    // deleted from the recorder; the footage is safe elsewhere
+	StateKept       State = "kept"       // safe, but left on the recorder (by config, or see Error)
 	StateFailed     State = "failed"     // a step failed; retried when the recorder is docked again
 	StateRejected   State = "rejected"   // never ingestable (bad name, empty file); kept for the record
 )
@@ -27,7 +30,17 @@ const (
 // Pending reports whether the pipeline still has work to do for state s.
 func (s State) Pending() bool {
 	switch s {
-	case StateDiscovered, StateCopying, StateStaged, StateUploading, StateStored:
+	case StateDiscovered, StateCopying, StateStaged, StateUploading, StateStored, StateRegistered, StateVerified:
+		return true
+	}
+	return false
+}
+
+// Safe reports whether a recording in state s is verified in the object
+// store and registered with the case server.
+func (s State) Safe() bool {
+	switch s {
+	case StateRegistered, StateVerified, StateCleared, StateKept:
 		return true
 	}
 	return false
@@ -55,7 +68,8 @@ type Recording struct {
 	StagedPath string
 	UploadID   string
 	Parts      []evidock.Part
-	ClipID     int64 // the case server's ID, from its receipt
+	ClipID     int64  // the case server's ID, from its receipt
+	Receipt    string // the case server's answer to the registration, as received
 
 	DiscoveredAt time.Time
 	IngestedAt   time.Time
@@ -92,9 +106,12 @@ type RecordingFilter struct {
 // StateStore is the agent's durable record of every recording it has seen.
 type StateStore interface {
 	// AddRecording records a newly found recording and returns true. A
-	// recording already known by file name and size is not added again: if it
-	// had failed, it is queued again from the start (the recorder was docked
-	// again) and AddRecording returns true; otherwise it returns false.
+	// recording already known by file name and size is not added again, but
+	// its Volume and RelPath are updated to where the recorder is now. If it
+	// had failed, it is queued again from its last safe point (the recorder
+	// was docked again): from registered when the server holds it, else from
+	// discovered. A cleared one found on a recorder again is queued to be
+	// cleared again. In both cases AddRecording returns true, otherwise false.
 	AddRecording(ctx context.Context, r *Recording) (queued bool, err error)
 
 	// NextRecording returns the oldest recording in one of states, oldest

@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 )
 
@@ -15,7 +16,11 @@ func (a *Agent) register(ctx context.Context, r *Recording) error {
 	if err != nil {
 		return fmt.Errorf("register %s: %w", r.FileName, err)
 	}
-	r.ClipID, r.RegisteredAt = clip.ID, clip.RegisteredAt
+	receipt, err := json.Marshal(clip)
+	if err != nil {
+		return fmt.Errorf("register %s: %w", r.FileName, err)
+	}
+	r.ClipID, r.RegisteredAt, r.Receipt = clip.ID, clip.RegisteredAt, string(receipt)
 	a.Logger.Info("registered", "file", r.FileName, "clip", clip.ID, "new", created)
 	return a.transition(ctx, r, StateRegistered)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"slices"
 	"time"
@@ -25,7 +26,7 @@ func (a *Agent) upload(ctx context.Context, r *Recording) error {
 	if d, _, err := evidock.DigestOf(f); err != nil {
 		return fmt.Errorf("re-read staged copy of %s: %w", r.FileName, err)
 	} else if d != r.Digest {
-		return evidock.Errorf(evidock.EUNVERIFIED, "staged copy of %s is damaged: blake3 %s, ingested as %s", r.FileName, d, r.Digest)
+		return a.stagedDamaged(ctx, r, d)
 	}
 
 	done, err := a.alreadyStored(ctx, r)
@@ -53,24 +54,48 @@ func (a *Agent) upload(ctx context.Context, r *Recording) error {
 	return nil
 }
 
+// stagedDamaged handles a staged copy whose bytes no longer hash to what was
+// read from the recorder: copy again while the recorder is docked, else
+// fail with an alarm (the recording starts over at the next dock).
+func (a *Agent) stagedDamaged(ctx context.Context, r *Recording, got evidock.Digest) error {
+	a.Logger.Error("ALARM: staged copy damaged", "file", r.FileName, "staged", r.StagedPath, "blake3", got, "ingested_as", r.Digest)
+	os.Remove(r.StagedPath)
+	if _, err := fs.Stat(a.OpenVolume(r.Volume), r.RelPath); err != nil {
+		return evidock.Errorf(evidock.EUNVERIFIED, "ALARM: staged copy of %s is damaged (blake3 %s, ingested as %s) and the recorder is not docked: dock it again",
+			r.FileName, got, r.Digest)
+	}
+	r.StagedPath, r.Digest, r.UploadID, r.Parts = "", evidock.Digest{}, "", nil
+	return a.transitionWhy(ctx, r, StateDiscovered, "staged copy was damaged; copying again from the recorder")
+}
+
 // alreadyStored checks the store for r's object. When it is there with r's
-// size and digest, it marks r stored and returns true. An object of another
-// size or digest under r's key is an EUNVERIFIED error: keys derive from
-// content, so the store holds damaged bytes.
+// size and digest, it marks r stored and returns true.
 func (a *Agent) alreadyStored(ctx context.Context, r *Recording) (bool, error) {
-	info, err := a.Objects.StatObject(ctx, r.ObjectKey())
+	err := a.verifyStored(ctx, r)
 	if evidock.ErrorCode(err) == evidock.ENOTFOUND {
 		return false, nil
 	}
 	if err != nil {
 		return false, err
 	}
-	if info.Size != r.Size || info.Metadata[evidock.MetaBLAKE3] != r.Digest.String() {
-		return false, evidock.Errorf(evidock.EUNVERIFIED, "object %s holds %d bytes with blake3 %q, want %d bytes with %s",
-			r.ObjectKey(), info.Size, info.Metadata[evidock.MetaBLAKE3], r.Size, r.Digest)
-	}
 	r.UploadID, r.Parts, r.StoredAt = "", nil, time.Now()
 	return true, a.transition(ctx, r, StateStored)
+}
+
+// verifyStored returns nil if the store holds r's object with r's size and
+// digest, ENOTFOUND if it holds none, and EUNVERIFIED for an object of
+// another size or digest under r's key: keys derive from content, so the
+// store holds damaged bytes.
+func (a *Agent) verifyStored(ctx context.Context, r *Recording) error {
+	info, err := a.Objects.StatObject(ctx, r.ObjectKey())
+	if err != nil {
+		return err
+	}
+	if info.Size != r.Size || info.Metadata[evidock.MetaBLAKE3] != r.Digest.String() {
+		return evidock.Errorf(evidock.EUNVERIFIED, "object %s holds %d bytes with blake3 %q, want %d bytes with %s",
+			r.ObjectKey(), info.Size, info.Metadata[evidock.MetaBLAKE3], r.Size, r.Digest)
+	}
+	return nil
 }
 
 // uploadParts sends r in parts, recording the upload ID and every completed
@@ -89,6 +114,20 @@ func (a *Agent) uploadParts(ctx context.Context, r *Recording, f io.ReaderAt) er
 		}
 	}
 	if r.UploadID == "" {
+		// An upload begun before a crash, whose ID never reached our state,
+		// is discarded so that no parts linger in the store.
+		orphans, err := a.Objects.ListUploads(ctx, key)
+		if err != nil {
+			return err
+		}
+		for _, u := range orphans {
+			if u.Key != key {
+				continue
+			}
+			if err := a.Objects.AbortUpload(ctx, key, u.ID); err != nil {
+				return err
+			}
+		}
 		id, err := a.Objects.CreateUpload(ctx, key, r.metadata(a.StationID))
 		if err != nil {
 			return err

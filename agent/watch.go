@@ -152,7 +152,10 @@ func (a *Agent) ScanVolume(ctx context.Context, dir string) error {
 		return evidock.WrapError(evidock.EUNAVAILABLE, err, "scan %s: %v", dir, err)
 	}
 	a.Logger.Info("recorder docked", "volume", dir, "recorders", keys(serials), "files", found, "queued", queued, "rejected", rejected)
-	notify(a.ingestWake)
+	// Requeued recordings may resume at any stage.
+	for _, c := range []chan struct{}{a.ingestWake, a.uploadWake, a.registerWake, a.clearWake} {
+		notify(c)
+	}
 	return nil
 }
 

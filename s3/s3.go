@@ -264,21 +264,21 @@ func (s *Store) AbortUpload(ctx context.Context, key, uploadID string) error {
 	return err
 }
 
-// Uploads returns the keys of multipart uploads in progress, so that tests and
-// operators can see that none were left behind.
-func (s *Store) Uploads(ctx context.Context) ([]string, error) {
-	var keys []string
-	p := s3.NewListMultipartUploadsPaginator(s.client, &s3.ListMultipartUploadsInput{Bucket: &s.bucket})
+// ListUploads returns the multipart uploads in progress under prefix ("" for
+// all of them).
+func (s *Store) ListUploads(ctx context.Context, prefix string) ([]evidock.Upload, error) {
+	var ups []evidock.Upload
+	p := s3.NewListMultipartUploadsPaginator(s.client, &s3.ListMultipartUploadsInput{Bucket: &s.bucket, Prefix: aws.String(prefix)})
 	for p.HasMorePages() {
 		out, err := p.NextPage(ctx)
 		if err != nil {
 			return nil, mapError("list uploads", err)
 		}
 		for _, u := range out.Uploads {
-			keys = append(keys, aws.ToString(u.Key))
+			ups = append(ups, evidock.Upload{Key: aws.ToString(u.Key), ID: aws.ToString(u.UploadId)})
 		}
 	}
-	return keys, nil
+	return ups, nil
 }
 
 // mapError turns an SDK error into a domain error with op as context.

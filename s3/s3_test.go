@@ -89,7 +89,7 @@ func TestStore(t *testing.T) {
 		if len(listed) != len(parts) || listed[1].Checksum != parts[1].Checksum || listed[2].Size != 123 {
 			t.Fatalf("listed parts %+v, uploaded %+v", listed, parts)
 		}
-		if ups, _ := store.Uploads(ctx); len(ups) != 1 {
+		if ups, _ := store.ListUploads(ctx, ""); len(ups) != 1 {
 			t.Fatalf("uploads in progress = %v", ups)
 		}
 		if err := store.CompleteUpload(ctx, key, id, listed); err != nil {
@@ -104,7 +104,7 @@ func TestStore(t *testing.T) {
 		if !bytes.Equal(got, body) {
 			t.Fatal("multipart bytes differ")
 		}
-		if ups, _ := store.Uploads(ctx); len(ups) != 0 {
+		if ups, _ := store.ListUploads(ctx, ""); len(ups) != 0 {
 			t.Fatalf("uploads left = %v", ups)
 		}
 	})

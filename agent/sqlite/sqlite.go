@@ -56,7 +56,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 func (s *DB) Close() error { return s.db.Close() }
 
 const columns = `id, volume, rel_path, file_name, size, mod_time, device_serial, officer_no,
-	started_at, seq, kind, state, error, blake3, staged_path, upload_id, parts, clip_id,
+	started_at, seq, kind, state, error, blake3, staged_path, upload_id, parts, clip_id, receipt,
 	discovered_at, ingested_at, stored_at, registered_at, updated_at`
 
 // AddRecording inserts r, or queues a failed recording again; see agent.StateStore.
@@ -76,15 +76,25 @@ func (s *DB) AddRecording(ctx context.Context, r *agent.Recording) (bool, error)
 		r.ID, _ = res.LastInsertId()
 		return true, nil
 	}
-	// Known already. A failed one starts over from the volume it is on now.
-	res, err = s.db.ExecContext(ctx, `UPDATE recordings SET state = $1, error = '', volume = $2, rel_path = $3, updated_at = $4
-		WHERE file_name = $5 AND size = $6 AND state = $7`,
-		string(agent.StateDiscovered), r.Volume, r.RelPath, formatTime(now), r.FileName, r.Size, string(agent.StateFailed))
+	// Known already: it is on the volume where the recorder is now. A
+	// failed one starts over from its last safe point, and a cleared one
+	// that is back on a recorder is cleared again.
+	res, err = s.db.ExecContext(ctx, `UPDATE recordings SET volume = $1, rel_path = $2, updated_at = $3,
+		state = CASE WHEN clip_id > 0 THEN $4 ELSE $5 END, error = ''
+		WHERE file_name = $6 AND size = $7 AND state IN ($8, $9)`,
+		r.Volume, r.RelPath, formatTime(now), string(agent.StateRegistered), string(agent.StateDiscovered),
+		r.FileName, r.Size, string(agent.StateFailed), string(agent.StateCleared))
 	if err != nil {
 		return false, fmt.Errorf("requeue recording %s: %w", r.FileName, err)
 	}
-	n, _ := res.RowsAffected()
-	return n == 1, nil
+	if n, _ := res.RowsAffected(); n == 1 {
+		return true, nil
+	}
+	if _, err := s.db.ExecContext(ctx, `UPDATE recordings SET volume = $1, rel_path = $2 WHERE file_name = $3 AND size = $4`,
+		r.Volume, r.RelPath, r.FileName, r.Size); err != nil {
+		return false, fmt.Errorf("update recording %s: %w", r.FileName, err)
+	}
+	return false, nil
 }
 
 // NextRecording returns the oldest recording in one of states, or ENOTFOUND.
@@ -121,9 +131,9 @@ func (s *DB) UpdateRecording(ctx context.Context, r *agent.Recording) error {
 		digest = r.Digest.String()
 	}
 	res, err := s.db.ExecContext(ctx, `UPDATE recordings SET volume = $1, rel_path = $2, state = $3, error = $4,
-		blake3 = $5, staged_path = $6, upload_id = $7, parts = $8, clip_id = $9,
-		ingested_at = $10, stored_at = $11, registered_at = $12, updated_at = $13 WHERE id = $14`,
-		r.Volume, r.RelPath, string(r.State), r.Error, digest, r.StagedPath, r.UploadID, string(parts), r.ClipID,
+		blake3 = $5, staged_path = $6, upload_id = $7, parts = $8, clip_id = $9, receipt = $10,
+		ingested_at = $11, stored_at = $12, registered_at = $13, updated_at = $14 WHERE id = $15`,
+		r.Volume, r.RelPath, string(r.State), r.Error, digest, r.StagedPath, r.UploadID, string(parts), r.ClipID, r.Receipt,
 		formatTime(r.IngestedAt), formatTime(r.StoredAt), formatTime(r.RegisteredAt), formatTime(r.UpdatedAt), r.ID)
 	if err != nil {
 		return fmt.Errorf("update recording %d: %w", r.ID, err)
@@ -173,7 +183,7 @@ func scanRecordings(rows *sql.Rows) ([]*agent.Recording, error) {
 		var modTime, startedAt, kind, state, digest, parts, discovered, ingested, stored, registered, updated string
 		if err := rows.Scan(&r.ID, &r.Volume, &r.RelPath, &r.FileName, &r.Size, &modTime, &r.DeviceSerial,
 			&r.OfficerNo, &startedAt, &r.Seq, &kind, &state, &r.Error, &digest, &r.StagedPath, &r.UploadID,
-			&parts, &r.ClipID, &discovered, &ingested, &stored, &registered, &updated); err != nil {
+			&parts, &r.ClipID, &r.Receipt, &discovered, &ingested, &stored, &registered, &updated); err != nil {
 			return nil, err
 		}
 		r.Kind, r.State = evidock.MediaKind(kind), agent.State(state)

@@ -104,15 +104,33 @@ func (e *env) start() {
 	e.t.Cleanup(func() { e.stop() })
 }
 
-// dock creates a simulated recorder volume under the mount root, atomically
-// as a mount appears, and returns the files written.
-func (e *env) dock(name string, v sim.Volume) []sim.File {
+// docked is a footage file on a simulated recorder, hashed before docking
+// (the agent deletes what it has cleared).
+type docked struct {
+	sim.File
+	Name   string // base name
+	BLAKE3 string // raw digest bytes, from the BLAKE3 library directly
+	Size   int64
+}
+
+// dock creates a simulated recorder volume, hashes its files, and moves it
+// under the mount root at once, as a mount appears.
+func (e *env) dock(name string, v sim.Volume) []docked {
 	e.t.Helper()
-	files, err := v.Create(context.Background(), filepath.Join(e.mountRoot, name))
+	built := filepath.Join(e.t.TempDir(), name)
+	files, err := v.Create(context.Background(), built)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	return files
+	var out []docked
+	for _, f := range files {
+		d, n := fileBLAKE3(e.t, filepath.Join(built, f.Path))
+		out = append(out, docked{File: f, Name: filepath.Base(f.Path), BLAKE3: d, Size: n})
+	}
+	if err := os.Rename(built, filepath.Join(e.mountRoot, name)); err != nil {
+		e.t.Fatal(err)
+	}
+	return out
 }
 
 // waitSettled waits until no recording is pending and at least n are known.

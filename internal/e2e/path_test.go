@@ -31,11 +31,13 @@ func TestWholePath(t *testing.T) {
 		byName[r.FileName] = r
 	}
 	for _, f := range files {
-		name := filepath.Base(f.Path)
-		want, size := fileBLAKE3(t, filepath.Join(e.mountRoot, "DSJ0001", f.Path))
+		name, want, size := f.Name, f.BLAKE3, f.Size
 		r := byName[name]
-		if r == nil || r.State != agent.StateRegistered {
-			t.Fatalf("%s: recording %+v, want registered", name, r)
+		if r == nil || r.State != agent.StateCleared {
+			t.Fatalf("%s: recording %+v, want cleared", name, r)
+		}
+		if _, err := os.Stat(filepath.Join(e.mountRoot, "DSJ0001", f.Path)); !os.IsNotExist(err) {
+			t.Errorf("%s: still on the recorder after clearing (%v)", name, err)
 		}
 		if string(r.Digest[:]) != want {
 			t.Errorf("%s: agent digest %s differs from the original's", name, r.Digest)
@@ -76,7 +78,7 @@ func TestWholePath(t *testing.T) {
 	if _, total, err := e.client.FindClips(ctx, evidock.ClipFilter{DeviceSerial: "DSJ0001"}); err != nil || total != len(files) {
 		t.Errorf("registry lists %d clips for DSJ0001 (%v), want %d", total, err, len(files))
 	}
-	if ups, err := e.store.Uploads(ctx); err != nil || len(ups) != 0 {
+	if ups, err := e.store.ListUploads(ctx, ""); err != nil || len(ups) != 0 {
 		t.Errorf("multipart uploads left behind: %v, %v", ups, err)
 	}
 	if e.objects.uploads != 1 {
@@ -84,8 +86,9 @@ func TestWholePath(t *testing.T) {
 	}
 }
 
-// TestDockTwice docks the same recorder again: nothing is uploaded or
-// registered a second time.
+// TestDockTwice docks the same recorder again with the same footage on it:
+// nothing is uploaded or registered a second time, and the recorder is
+// cleared again.
 func TestDockTwice(t *testing.T) {
 	e := newEnv(t)
 	e.start()
@@ -104,6 +107,14 @@ func TestDockTwice(t *testing.T) {
 
 	if len(recs) != len(files) {
 		t.Errorf("agent tracks %d recordings after docking twice, want %d", len(recs), len(files))
+	}
+	for _, r := range recs {
+		if r.State != agent.StateCleared {
+			t.Errorf("%s after second dock: %s %q, want cleared", r.FileName, r.State, r.Error)
+		}
+	}
+	if left, _ := filepath.Glob(filepath.Join(e.mountRoot, "DSJ0002-again", sim.MediaDir, "*")); len(left) != 0 {
+		t.Errorf("left on the recorder after the second dock: %v", left)
 	}
 	if got := e.objects.writes(); got != writes {
 		t.Errorf("second dock wrote %d more objects, want none", got-writes)
@@ -132,8 +143,8 @@ func TestBadInput(t *testing.T) {
 	must(t, os.WriteFile(filepath.Join(media, "DSJ0003_100234_2026112508_0099.MP4"), []byte("not a recording name"), 0o644))
 	must(t, os.WriteFile(filepath.Join(media, "DSJ0003_100234_20261125170000_0100.MP4"), nil, 0o644))
 	must(t, os.WriteFile(filepath.Join(dir, "MISC", "NOTES.TXT"), []byte("device log"), 0o644))
-	unplugged := filepath.Base(files[0].Path) // the multipart-sized one
-	gone := filepath.Base(files[1].Path)
+	unplugged := files[0].Name // the multipart-sized one
+	gone := files[1].Name
 	e.agent.OpenVolume = func(d string) fs.FS { return unplugFS{FS: os.DirFS(d), name: unplugged, after: 2 << 20} }
 
 	// Scan first, then lose one file before it is copied.
@@ -159,8 +170,8 @@ func TestBadInput(t *testing.T) {
 		switch {
 		case bad && (r.State != w.state || !strings.Contains(r.Error, w.reason)):
 			t.Errorf("%s: %s %q, want %s with a reason containing %q", r.FileName, r.State, r.Error, w.state, w.reason)
-		case !bad && r.State != agent.StateRegistered:
-			t.Errorf("%s: %s %q, want registered", r.FileName, r.State, r.Error)
+		case !bad && r.State != agent.StateCleared:
+			t.Errorf("%s: %s %q, want cleared", r.FileName, r.State, r.Error)
 		case !bad:
 			registered++
 		}
@@ -185,8 +196,8 @@ func TestBadInput(t *testing.T) {
 	}
 	e.start()
 	for _, r := range e.waitSettled(len(files) + 2) {
-		if r.FileName == unplugged && r.State != agent.StateRegistered {
-			t.Errorf("%s after re-dock: %s %q, want registered", r.FileName, r.State, r.Error)
+		if r.FileName == unplugged && r.State != agent.StateCleared {
+			t.Errorf("%s after re-dock: %s %q, want cleared", r.FileName, r.State, r.Error)
 		}
 	}
 }

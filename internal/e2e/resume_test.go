@@ -56,13 +56,13 @@ func TestUploadResumesAfterCrash(t *testing.T) {
 	crashing.crash, crashing.parts = nil, nil
 	e.start()
 	r := e.waitSettled(1)[0]
-	if r.State != agent.StateRegistered {
+	if r.State != agent.StateCleared {
 		t.Fatalf("after restart: %s %s", r.State, r.Error)
 	}
 	if want := []int32{3, 4, 5}; !equal(crashing.parts, want) {
 		t.Errorf("parts sent after restart %v, want %v", crashing.parts, want)
 	}
-	if ups, _ := e.store.Uploads(context.Background()); len(ups) != 0 {
+	if ups, _ := e.store.ListUploads(context.Background(), ""); len(ups) != 0 {
 		t.Errorf("uploads left: %v", ups)
 	}
 }

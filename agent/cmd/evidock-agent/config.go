@@ -22,7 +22,13 @@ type Config struct {
 	StagingDir string        `yaml:"staging_dir"`
 	StatePath  string        `yaml:"state_path"`
 	Settle     time.Duration `yaml:"settle"`
-	Upload     struct {
+	// StagingReserveMiB is kept free on the staging disk.
+	StagingReserveMiB int64 `yaml:"staging_reserve_mib"`
+	// ClearAfter is "registered" (delete from the recorder once provably
+	// safe) or "never"; ReverifySource reads a file a second time first.
+	ClearAfter     agent.ClearPolicy `yaml:"clear_after"`
+	ReverifySource bool              `yaml:"reverify_source"`
+	Upload         struct {
 		MultipartThresholdMiB int64 `yaml:"multipart_threshold_mib"`
 		PartSizeMiB           int64 `yaml:"part_size_mib"`
 	} `yaml:"upload"`
@@ -39,6 +45,9 @@ type Config struct {
 func DefaultConfig() Config {
 	var c Config
 	c.Settle = agent.DefaultSettle
+	c.StagingReserveMiB = agent.DefaultStagingReserve >> 20
+	c.ClearAfter = agent.ClearAfterRegistered
+	c.ReverifySource = true
 	c.Upload.MultipartThresholdMiB = agent.DefaultMultipartThreshold >> 20
 	c.Upload.PartSizeMiB = agent.DefaultPartSize >> 20
 	c.S3 = s3.DefaultConfig()
@@ -92,6 +101,10 @@ func (c *Config) Validate() error {
 		return errors.New("state_path is empty: set it to the agent's state database, e.g. /var/lib/evidock/agent.db")
 	case c.Settle < 100*time.Millisecond:
 		return fmt.Errorf("settle %v is too short: use at least 100ms (default %v)", c.Settle, agent.DefaultSettle)
+	case c.ClearAfter != agent.ClearAfterRegistered && c.ClearAfter != agent.ClearNever:
+		return fmt.Errorf("clear_after %q: want %q or %q", c.ClearAfter, agent.ClearAfterRegistered, agent.ClearNever)
+	case c.StagingReserveMiB < 0:
+		return fmt.Errorf("staging_reserve_mib %d is negative: use 0 or more", c.StagingReserveMiB)
 	case c.Upload.PartSizeMiB < 5:
 		return fmt.Errorf("upload.part_size_mib %d is below the S3 minimum: use 5 or more", c.Upload.PartSizeMiB)
 	case c.Upload.MultipartThresholdMiB < c.Upload.PartSizeMiB:

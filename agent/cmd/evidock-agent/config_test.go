@@ -16,7 +16,8 @@ func TestSampleConfigLoads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.StationID != "dock-01" || c.S3.Bucket != "footage" || c.Server.Token != "token" || c.Upload.PartSizeMiB != 16 {
+	if c.StationID != "dock-01" || c.S3.Bucket != "footage" || c.Server.Token != "token" || c.Upload.PartSizeMiB != 16 ||
+		c.ClearAfter != "registered" || !c.ReverifySource || c.StagingReserveMiB != 512 {
 		t.Fatalf("loaded %+v", c)
 	}
 }
@@ -43,6 +44,7 @@ s3: {endpoint: "http://127.0.0.1:2", bucket: footage, access_key_id: a}
 		"bad endpoint":   {strings.Replace(base, `"http://127.0.0.1:2"`, "s3.local", 1), "s3.endpoint"},
 		"missing token":  {strings.Replace(base, token, filepath.Join(dir, "nope"), 1), "server.token_file"},
 		"not yaml":       {"station_id: [", "config"},
+		"bad clear":      {base + "clear_after: sometimes\n", `clear_after "sometimes"`},
 		"bad settle":     {base + "settle: 1ms\n", "settle 1ms is too short"},
 		"threshold<part": {base + "upload: {multipart_threshold_mib: 8, part_size_mib: 16}\n", "multipart_threshold_mib 8"},
 	} {

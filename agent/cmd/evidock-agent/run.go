@@ -61,6 +61,9 @@ func (m *Main) Run(ctx context.Context) error {
 		Objects:            store,
 		Registry:           serverhttp.NewClient(c.Server.URL, c.Server.Token),
 		Settle:             c.Settle,
+		StagingReserve:     max(c.StagingReserveMiB<<20, 1), // 0 in the config means none; 0 in Agent means default
+		ClearAfter:         c.ClearAfter,
+		SkipSourceReverify: !c.ReverifySource,
 		MultipartThreshold: c.Upload.MultipartThresholdMiB << 20,
 		PartSize:           c.Upload.PartSizeMiB << 20,
 		Logger:             logger,

@@ -1,0 +1,2 @@
+-- The case server's answer to each registration, kept as received.
+ALTER TABLE recordings ADD COLUMN receipt TEXT NOT NULL DEFAULT '';
