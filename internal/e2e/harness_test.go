@@ -35,6 +35,7 @@ type env struct {
 	objects   *countingStore
 	serverDB  *serversqlite.DB
 	serverURL string
+	token     string // the station's
 	client    *serverhttp.Client // authenticated as the station
 	state     *agentsqlite.DB
 	agent     *agent.Agent
@@ -64,6 +65,7 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.token = token
 	e.client = serverhttp.NewClient(srv.URL, token)
 
 	if e.state, err = agentsqlite.Open(ctx, filepath.Join(dir, "agent.db")); err != nil {
