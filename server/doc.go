@@ -5,10 +5,11 @@
 // The Registry checks that footage a docking station claims to have uploaded
 // really is in the object store, with the stated size and digest, before the
 // clip is registered. Station tokens are made and hashed here so that every
-// StationService backend (SQLite now, PostgreSQL later) issues and checks them
+// StationService backend (SQLite and PostgreSQL) issues and checks them
 // the same way.
 //
-// The subpackages follow the standard package layout: sqlite stores the
-// registry, http serves it, storetest is the test suite every store must pass,
-// and cmd holds the binaries that wire them together.
+// The subpackages follow the standard package layout: sqlite (embedded, one
+// server) and postgres (one database shared by several servers) store the
+// registry, http serves it, storetest is the test suite every store must
+// pass, and cmd holds the binaries that wire them together.
 package server

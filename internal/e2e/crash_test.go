@@ -95,6 +95,9 @@ func TestCrashHarness(t *testing.T) {
 		}
 	}()
 
+	// Which pipeline states had recordings in them at each kill, to show
+	// that the kills landed across the pipeline.
+	killedIn := map[agent.State]int{}
 	volumes := 0
 	for round := 0; round < *crashRounds; round++ {
 		if round%10 == 0 {
@@ -105,7 +108,11 @@ func TestCrashHarness(t *testing.T) {
 		time.Sleep(time.Duration(rng.IntN(400)) * time.Millisecond)
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
+		for st := range pendingStates(t, e.stateCopyPath()) {
+			killedIn[st]++
+		}
 	}
+	t.Logf("kills with recordings in each state: %v", killedIn)
 
 	// A last run without kills finishes the work.
 	logPath := filepath.Join(t.TempDir(), "agent.log")
@@ -163,6 +170,26 @@ func TestCrashHarness(t *testing.T) {
 	if ups, err := e.store.ListUploads(ctx, ""); err != nil || len(ups) != 0 {
 		t.Errorf("multipart uploads left behind: %v, %v", ups, err)
 	}
+}
+
+// pendingStates returns the states that hold pending recordings.
+func pendingStates(t *testing.T, path string) map[agent.State]bool {
+	db, err := agentsqlite.Open(context.Background(), path)
+	if err != nil {
+		return nil // killed before it created its state
+	}
+	defer db.Close()
+	recs, err := db.FindRecordings(context.Background(), agent.RecordingFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	states := map[agent.State]bool{}
+	for _, r := range recs {
+		if r.State.Pending() {
+			states[r.State] = true
+		}
+	}
+	return states
 }
 
 // crashVolume is a recorder with a mix of multipart-sized and small files.

@@ -38,11 +38,11 @@ func (db *DB) RegisterClip(ctx context.Context, c *evidock.Clip) (bool, error) {
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (blake3) DO NOTHING`,
 		c.Digest.String(), c.Size, c.ObjectKey, c.FileName, c.DeviceSerial,
-		c.OfficerNo, formatTime(c.StartedAt), c.Seq, string(c.Kind), c.DurationMS,
-		sql.NullString{String: c.StationID, Valid: c.StationID != ""},
-		formatTime(c.IngestedAt),
 		// Microseconds, as PostgreSQL keeps them, so that both stores
-		// report the same registration time for the same clip.
+		// hand back the same times for the same clip.
+		c.OfficerNo, formatTime(c.StartedAt.Truncate(time.Microsecond)), c.Seq, string(c.Kind), c.DurationMS,
+		sql.NullString{String: c.StationID, Valid: c.StationID != ""},
+		formatTime(c.IngestedAt.Truncate(time.Microsecond)),
 		formatTime(db.now().Truncate(time.Microsecond)))
 	if err != nil {
 		if sqliteCode(err) == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY {

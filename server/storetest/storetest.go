@@ -1,5 +1,5 @@
 // Package storetest is the test suite that every registry store must pass:
-// SQLite now, PostgreSQL later. A store's tests call RunClipService and
+// SQLite and PostgreSQL. A store's tests call RunClipService and
 // RunStationService with a function that opens a fresh, empty store, so that
 // all stores are held to one contract rather than to tests each wrote for
 // itself.
@@ -70,6 +70,46 @@ func RunClipService(t *testing.T, open func(t *testing.T) evidock.ClipService) {
 			t.Fatalf("FindClipByDigest: %v", err)
 		}
 		assertClip(t, "found", got, &want)
+	})
+
+	t.Run("Times", func(t *testing.T) {
+		svc := open(t)
+		c := NewClip([]byte("times"), "A123456", "100001", day(0, 9), 1)
+		// Nanoseconds, and a zone other than China's: stores keep
+		// microseconds, as PostgreSQL does, and hand every time back in
+		// evidock.ChinaTime, so that both stores answer alike.
+		c.IngestedAt = time.Date(2024, 5, 1, 1, 0, 7, 123_456_789, time.UTC)
+		before := time.Now()
+		mustRegister(t, svc, c)
+		after := time.Now()
+		got, err := svc.FindClipByDigest(ctx, c.Digest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, clip := range []*evidock.Clip{c, got} {
+			for _, tt := range []struct {
+				name     string
+				got      time.Time
+				want     time.Time // zero: only the zone and precision are known
+				notAfter time.Time
+			}{
+				{name: "started_at", got: clip.StartedAt, want: day(0, 9)},
+				{name: "ingested_at", got: clip.IngestedAt, want: time.Date(2024, 5, 1, 9, 0, 7, 123_456_000, evidock.ChinaTime)},
+				{name: "registered_at", got: clip.RegisteredAt},
+			} {
+				if !tt.want.IsZero() && !tt.got.Equal(tt.want) {
+					t.Errorf("%s = %v; want %v", tt.name, tt.got, tt.want)
+				}
+				if tt.got.Location().String() != evidock.ChinaTime.String() || tt.got.Nanosecond()%1000 != 0 {
+					t.Errorf("%s = %v; want it in evidock.ChinaTime, in whole microseconds", tt.name, tt.got)
+				}
+			}
+			// A database on another host has its own clock, hence the
+			// minute of slack.
+			if clip.RegisteredAt.Before(before.Add(-time.Minute)) || clip.RegisteredAt.After(after.Add(time.Minute)) {
+				t.Errorf("registered_at = %v; want the time of registration, between %v and %v", clip.RegisteredAt, before, after)
+			}
+		}
 	})
 
 	t.Run("RepeatReturnsFirst", func(t *testing.T) {
@@ -164,6 +204,13 @@ func RunClipService(t *testing.T, open func(t *testing.T) evidock.ClipService) {
 			{"one day", evidock.ClipFilter{From: day(1, 0), To: day(2, 0)}, []int{3, 4}},
 			{"from in UTC", evidock.ClipFilter{From: day(1, 0).UTC()}, []int{3, 4, 5}},
 			{"officer and span", evidock.ClipFilter{OfficerNo: "100002", From: day(1, 0), To: day(2, 0)}, []int{4}},
+			// Bounds finer than stored times still mean what they say.
+			{"from a nanosecond after", evidock.ClipFilter{From: day(0, 10).Add(time.Nanosecond)}, []int{3, 4, 5}},
+			{"from a nanosecond before", evidock.ClipFilter{From: day(0, 10).Add(-time.Nanosecond)}, []int{2, 3, 4, 5}},
+			{"to a nanosecond after", evidock.ClipFilter{To: day(1, 9).Add(time.Nanosecond)}, []int{1, 2, 3}},
+			{"to a nanosecond before", evidock.ClipFilter{To: day(0, 10).Add(-time.Nanosecond)}, []int{1}},
+			{"from equals to", evidock.ClipFilter{From: day(0, 10), To: day(0, 10)}, nil},
+			{"from after to", evidock.ClipFilter{From: day(1, 0), To: day(0, 0)}, nil},
 			{"no match", evidock.ClipFilter{OfficerNo: "999999"}, nil},
 			{"empty span", evidock.ClipFilter{From: day(3, 0)}, nil},
 		} {
@@ -176,6 +223,28 @@ func RunClipService(t *testing.T, open func(t *testing.T) evidock.ClipService) {
 					t.Fatalf("FindClips = %v (total %d); want %v (total %d)", got, total, tt.seqs, len(tt.seqs))
 				}
 			})
+		}
+	})
+
+	t.Run("SameStartInRegistrationOrder", func(t *testing.T) {
+		svc := open(t)
+		// Two recorders started at the same second: the listing keeps
+		// the order in which they were registered, whatever their Seq.
+		for _, c := range []*evidock.Clip{
+			NewClip([]byte("tie 3"), "B000002", "100001", day(0, 9), 3),
+			NewClip([]byte("tie 1"), "A000001", "100002", day(0, 9), 1),
+			NewClip([]byte("tie 2"), "C000003", "100003", day(0, 9), 2),
+		} {
+			mustRegister(t, svc, c)
+		}
+		for limit, want := range map[int][]int{0: {3, 1, 2}, 2: {3, 1}} {
+			clips, _, err := svc.FindClips(ctx, evidock.ClipFilter{Limit: limit})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := seqs(clips); fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Fatalf("FindClips(limit %d) = %v; want %v, the registration order", limit, got, want)
+			}
 		}
 	})
 
@@ -276,9 +345,23 @@ func RunClipService(t *testing.T, open func(t *testing.T) evidock.ClipService) {
 		}
 		c = NewClip([]byte("stranger"), "A123456", "100001", day(0, 9), 2)
 		c.StationID = "dock-99"
-		if _, err := svc.RegisterClip(ctx, c); evidock.ErrorCode(err) != evidock.EINVALID {
-			t.Fatalf("RegisterClip from an unknown station = %v; want EINVALID", err)
+		if _, err := svc.RegisterClip(ctx, c); evidock.ErrorCode(err) != evidock.EINVALID || !strings.Contains(err.Error(), "dock-99") {
+			t.Fatalf("RegisterClip from an unknown station = %v; want EINVALID naming dock-99", err)
 		}
+		if _, err := svc.FindClipByDigest(ctx, c.Digest); evidock.ErrorCode(err) != evidock.ENOTFOUND {
+			t.Fatalf("clip from an unknown station after the refusal: %v; want ENOTFOUND", err)
+		}
+		// A repeat names the station that sent it again; the stored clip
+		// is what counts, and it came from a known station.
+		again := NewClip([]byte("station"), "A123456", "100001", day(0, 9), 1)
+		again.StationID = "dock-99"
+		if created, err := svc.RegisterClip(ctx, again); err != nil || created || again.StationID != "dock-01" {
+			t.Fatalf("repeat from an unknown station = %v, %v, station %q; want the stored clip, from dock-01", created, err, again.StationID)
+		}
+		// A clip without a station (an import) is allowed.
+		c.StationID = ""
+		mustRegister(t, svc, c)
+		assertTotal(t, svc, evidock.ClipFilter{}, 2)
 	})
 }
 
@@ -304,6 +387,11 @@ func RunStationService(t *testing.T, open func(t *testing.T) evidock.StationServ
 		}
 		if got.ID != s.ID || got.Name != s.Name || !got.CreatedAt.Equal(s.CreatedAt) {
 			t.Fatalf("AuthenticateStation = %+v; want %+v", got, s)
+		}
+		for _, ts := range []time.Time{s.CreatedAt, got.CreatedAt} {
+			if ts.Location().String() != evidock.ChinaTime.String() || ts.Nanosecond()%1000 != 0 {
+				t.Errorf("created_at = %v; want it in evidock.ChinaTime, in whole microseconds", ts)
+			}
 		}
 	})
 

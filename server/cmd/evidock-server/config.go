@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"strings"
 
 	"evidock/internal/cli"
@@ -30,11 +31,59 @@ type Config struct {
 
 // DatabaseConfig says which database holds the registry.
 type DatabaseConfig struct {
-	// Driver is "sqlite"; "postgres" will follow.
+	// Driver is "sqlite" (embedded, one server) or "postgres" (one or more
+	// servers sharing the database).
 	Driver string `yaml:"driver"`
-	// Path is the SQLite database file.
+	// Path is the SQLite database file; for sqlite only. It defaults to
+	// DefaultDBPath.
 	Path string `yaml:"path"`
+	// DSN is the PostgreSQL connection string; for postgres only. As it
+	// may hold a password, it can instead come from DSNFile or from
+	// EVIDOCK_DATABASE_DSN, which take precedence; see ResolveSecrets.
+	DSN string `yaml:"dsn"`
+	// DSNFile names a file holding the PostgreSQL connection string.
+	DSNFile string `yaml:"dsn_file"`
+
+	// dsnFrom names where DSN came from, for messages: the environment
+	// variable, database.dsn_file or database.dsn.
+	dsnFrom string
 }
+
+// EnvDatabaseDSN is the environment variable that, when set, gives the
+// PostgreSQL connection string, so that a password need not be written into
+// a config file.
+const EnvDatabaseDSN = "EVIDOCK_DATABASE_DSN"
+
+// ResolveSecrets fills DSN from EVIDOCK_DATABASE_DSN or, failing that, from
+// DSNFile. It returns an error naming the setting at fault if the file cannot
+// be read or is empty, or if both dsn and dsn_file are set.
+func (d *DatabaseConfig) ResolveSecrets() error {
+	if d.DSN != "" && d.DSNFile != "" {
+		return errors.New("database.dsn and database.dsn_file are both set: keep one (dsn_file, if the connection string holds a password)")
+	}
+	if v := os.Getenv(EnvDatabaseDSN); v != "" {
+		d.DSN, d.dsnFrom = v, EnvDatabaseDSN
+		return nil
+	}
+	if d.DSNFile != "" {
+		b, err := os.ReadFile(d.DSNFile)
+		if err != nil {
+			return fmt.Errorf("database.dsn_file: %w", err)
+		}
+		d.DSN, d.dsnFrom = strings.TrimSpace(string(b)), "database.dsn_file"
+		if d.DSN == "" {
+			return fmt.Errorf("database.dsn_file %s is empty: write the PostgreSQL connection string into it, e.g. %s", d.DSNFile, exampleDSN)
+		}
+		return nil
+	}
+	if d.DSN != "" {
+		d.dsnFrom = "database.dsn"
+	}
+	return nil
+}
+
+// exampleDSN shows the form of a PostgreSQL connection string in messages.
+const exampleDSN = "postgres://evidock@db.internal:5432/evidock?sslmode=verify-full"
 
 // Defaults of a server running on one machine beside a local S3-compatible
 // store, as the README sets it up.
@@ -70,14 +119,30 @@ func ReadConfig(path string) (Config, error) {
 	if path == "" {
 		return cfg, nil
 	}
+	// The SQLite path defaults only for sqlite: a file that sets driver
+	// postgres must not find a path it never wrote (see ValidateDatabase).
+	cfg.Database.Path = ""
 	if err := cli.LoadYAML(path, &cfg); err != nil {
 		return cfg, err
+	}
+	if cfg.Database.Driver == "sqlite" && cfg.Database.Path == "" {
+		cfg.Database.Path = DefaultDBPath
 	}
 	return cfg, nil
 }
 
+// ResolveSecrets fills the secrets that come from the environment or from
+// files: the S3 credentials and the PostgreSQL connection string. It returns
+// an error naming the setting at fault.
+func (c *Config) ResolveSecrets() error {
+	if err := c.S3.ResolveSecrets(); err != nil {
+		return err
+	}
+	return c.Database.ResolveSecrets()
+}
+
 // Validate returns an error naming the first bad setting and how to fix it.
-// It checks the S3 settings too, so call s3.Config.ResolveSecrets first.
+// It checks the S3 and database settings too, so call ResolveSecrets first.
 func (c *Config) Validate() error {
 	if err := c.validateListen(); err != nil {
 		return err
@@ -105,19 +170,36 @@ func (c *Config) validateListen() error {
 }
 
 // ValidateDatabase returns an error naming the first bad database setting and
-// how to fix it; commands that touch only the database need no more.
+// how to fix it; commands that touch only the database need no more. Call
+// DatabaseConfig.ResolveSecrets first.
 func (c *Config) ValidateDatabase() error {
-	switch c.Database.Driver {
-	case "sqlite":
-	case "":
-		return errors.New("database.driver is empty: set it to sqlite")
-	case "postgres", "postgresql":
-		return fmt.Errorf("database.driver %s is not supported yet: use sqlite", c.Database.Driver)
-	default:
-		return fmt.Errorf("database.driver %q is unknown: use sqlite", c.Database.Driver)
+	d := &c.Database
+	dsnFrom := d.dsnFrom
+	if dsnFrom == "" {
+		dsnFrom = "database.dsn"
 	}
-	if c.Database.Path == "" {
-		return fmt.Errorf("database.path is empty: set it to the SQLite file, e.g. %s", DefaultDBPath)
+	switch d.Driver {
+	case "sqlite":
+		switch {
+		case d.Path == "":
+			return fmt.Errorf("database.path is empty: set it to the SQLite file, e.g. %s", DefaultDBPath)
+		case d.DSNFile != "":
+			return errors.New("database.dsn_file is set, but database.driver is sqlite: remove it, or set database.driver: postgres")
+		case d.DSN != "":
+			return fmt.Errorf("%s is set, but database.driver is sqlite: remove it, or set database.driver: postgres", dsnFrom)
+		}
+	case "postgres":
+		switch {
+		case d.Path != "":
+			return fmt.Errorf("database.path is for sqlite: remove it; with driver postgres the database is named by database.dsn, database.dsn_file or %s", EnvDatabaseDSN)
+		case d.DSN == "":
+			return fmt.Errorf("database.dsn is empty: with driver postgres set database.dsn_file (or %s, or database.dsn if it holds no password) to a connection string such as %s",
+				EnvDatabaseDSN, exampleDSN)
+		}
+	case "":
+		return errors.New("database.driver is empty: set it to sqlite or postgres")
+	default:
+		return fmt.Errorf("database.driver %q is unknown: use sqlite or postgres", d.Driver)
 	}
 	return nil
 }

@@ -125,6 +125,11 @@ func TestValidate(t *testing.T) {
 	if c := valid(); c.Validate() != nil {
 		t.Fatalf("valid config: %v", c.Validate())
 	}
+	pg := valid()
+	pg.Database = DatabaseConfig{Driver: "postgres", DSN: "postgres://evidock@db.internal/evidock"}
+	if err := pg.Validate(); err != nil {
+		t.Fatalf("valid postgres config: %v", err)
+	}
 	for _, tt := range []struct {
 		name   string
 		modify func(c *Config)
@@ -132,10 +137,18 @@ func TestValidate(t *testing.T) {
 	}{
 		{"no listen", func(c *Config) { c.Listen = "" }, "listen is empty: set it to host:port"},
 		{"listen without port", func(c *Config) { c.Listen = "localhost" }, `listen "localhost" is not host:port`},
-		{"no driver", func(c *Config) { c.Database.Driver = "" }, "database.driver is empty: set it to sqlite"},
-		{"postgres", func(c *Config) { c.Database.Driver = "postgres" }, "database.driver postgres is not supported yet"},
-		{"unknown driver", func(c *Config) { c.Database.Driver = "mysql" }, `database.driver "mysql" is unknown`},
+		{"no driver", func(c *Config) { c.Database.Driver = "" }, "database.driver is empty: set it to sqlite or postgres"},
+		{"unknown driver", func(c *Config) { c.Database.Driver = "mysql" }, `database.driver "mysql" is unknown: use sqlite or postgres`},
+		{"postgresql", func(c *Config) { c.Database.Driver = "postgresql" }, `database.driver "postgresql" is unknown: use sqlite or postgres`},
 		{"no path", func(c *Config) { c.Database.Path = "" }, "database.path is empty: set it to the SQLite file, e.g. var/server/evidock.db"},
+		{"sqlite with dsn", func(c *Config) { c.Database.DSN = "postgres://db/evidock" }, "database.dsn is set, but database.driver is sqlite: remove it, or set database.driver: postgres"},
+		{"sqlite with dsn_file", func(c *Config) { c.Database.DSNFile = "/etc/evidock/dsn" }, "database.dsn_file is set, but database.driver is sqlite"},
+		{"postgres without dsn", func(c *Config) { c.Database = DatabaseConfig{Driver: "postgres"} },
+			"database.dsn is empty: with driver postgres set database.dsn_file (or EVIDOCK_DATABASE_DSN, or database.dsn if it holds no password)"},
+		{"postgres with path", func(c *Config) {
+			c.Database = DatabaseConfig{Driver: "postgres", Path: "x.db", DSN: "postgres://db/evidock"}
+		},
+			"database.path is for sqlite: remove it"},
 		{"no endpoint", func(c *Config) { c.S3.Endpoint = "" }, "s3.endpoint is empty"},
 		{"no bucket", func(c *Config) { c.S3.Bucket = "" }, "s3.bucket is empty"},
 		{"no secret", func(c *Config) { c.S3.SecretAccessKey = "" }, "s3 secret key is missing"},
@@ -146,6 +159,84 @@ func TestValidate(t *testing.T) {
 			tt.modify(&c)
 			if err := c.Validate(); err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("Validate = %v; want %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestReadConfigPostgres(t *testing.T) {
+	t.Setenv(EnvDatabaseDSN, "")
+	for _, tt := range []struct {
+		name, yaml string
+		want       DatabaseConfig
+	}{
+		{"dsn", "database:\n  driver: postgres\n  dsn: postgres://evidock@db.internal/evidock\n",
+			DatabaseConfig{Driver: "postgres", DSN: "postgres://evidock@db.internal/evidock"}},
+		{"dsn_file", "database:\n  driver: postgres\n  dsn_file: /etc/evidock/database.dsn\n",
+			DatabaseConfig{Driver: "postgres", DSNFile: "/etc/evidock/database.dsn"}},
+		// The SQLite default path is not left behind for postgres.
+		{"driver only", "database:\n  driver: postgres\n", DatabaseConfig{Driver: "postgres"}},
+		{"sqlite without path", "database:\n  driver: sqlite\n", DatabaseConfig{Driver: "sqlite", Path: DefaultDBPath}},
+		{"no database", "listen: 127.0.0.1:8440\n", DatabaseConfig{Driver: "sqlite", Path: DefaultDBPath}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := ReadConfig(writeFile(t, "server.yaml", tt.yaml))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.Database != tt.want {
+				t.Fatalf("database = %+v; want %+v", cfg.Database, tt.want)
+			}
+		})
+	}
+}
+
+func TestResolveDatabaseSecrets(t *testing.T) {
+	const fromFile, fromEnv = "postgres://evidock:from-file@db.internal/evidock", "postgres://evidock:from-env@db.internal/evidock"
+	dsnFile := writeFile(t, "database.dsn", "\n"+fromFile+"\n")
+	for _, tt := range []struct {
+		name    string
+		env     string
+		db      DatabaseConfig
+		wantDSN string
+		wantErr string // in the error of ResolveSecrets, or else of ValidateDatabase
+	}{
+		{name: "dsn", db: DatabaseConfig{Driver: "postgres", DSN: "postgres://db/evidock"}, wantDSN: "postgres://db/evidock"},
+		{name: "dsn_file", db: DatabaseConfig{Driver: "postgres", DSNFile: dsnFile}, wantDSN: fromFile},
+		{name: "environment", env: fromEnv, db: DatabaseConfig{Driver: "postgres"}, wantDSN: fromEnv},
+		{name: "environment over dsn_file", env: fromEnv, db: DatabaseConfig{Driver: "postgres", DSNFile: dsnFile}, wantDSN: fromEnv},
+		{name: "environment over dsn", env: fromEnv, db: DatabaseConfig{Driver: "postgres", DSN: "postgres://db/evidock"}, wantDSN: fromEnv},
+		{name: "both in the file", db: DatabaseConfig{Driver: "postgres", DSN: "postgres://db/evidock", DSNFile: dsnFile},
+			wantErr: "database.dsn and database.dsn_file are both set: keep one"},
+		{name: "missing dsn_file", db: DatabaseConfig{Driver: "postgres", DSNFile: filepath.Join(t.TempDir(), "absent.dsn")},
+			wantErr: "database.dsn_file: open "},
+		{name: "empty dsn_file", db: DatabaseConfig{Driver: "postgres", DSNFile: writeFile(t, "empty.dsn", "\n")},
+			wantErr: "is empty: write the PostgreSQL connection string into it"},
+		{name: "environment with sqlite", env: fromEnv, db: DatabaseConfig{Driver: "sqlite", Path: "x.db"},
+			wantErr: "EVIDOCK_DATABASE_DSN is set, but database.driver is sqlite: remove it, or set database.driver: postgres"},
+		{name: "dsn_file with sqlite", db: DatabaseConfig{Driver: "sqlite", Path: "x.db", DSNFile: dsnFile},
+			wantErr: "database.dsn_file is set, but database.driver is sqlite"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv(EnvDatabaseDSN, tt.env)
+			cfg := Config{Database: tt.db}
+			err := cfg.Database.ResolveSecrets()
+			if err == nil {
+				err = cfg.ValidateDatabase()
+			}
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v; want %q", err, tt.wantErr)
+				}
+				for _, secret := range []string{"from-file", "from-env"} {
+					if strings.Contains(err.Error(), secret) {
+						t.Fatalf("error %q shows the connection string", err)
+					}
+				}
+				return
+			}
+			if err != nil || cfg.Database.DSN != tt.wantDSN {
+				t.Fatalf("DSN = %q, %v; want %q", cfg.Database.DSN, err, tt.wantDSN)
 			}
 		})
 	}

@@ -15,7 +15,6 @@ import (
 	"syscall"
 
 	"evidock/internal/cli"
-	"evidock/server/sqlite"
 )
 
 func main() {
@@ -47,7 +46,7 @@ type Main struct {
 	Config     Config
 	Station    StationFlags
 
-	db *sqlite.DB
+	db store // the registry database, once Run has opened it
 }
 
 // StationFlags are the flags of 'station add'.

@@ -139,6 +139,12 @@ func TestStationAdd(t *testing.T) {
 // S3-compatible store, registers a clip through it and stops it with a
 // cancelled context, as SIGTERM does.
 func TestServe(t *testing.T) {
+	testServe(t, fmt.Sprintf("database:\n  driver: sqlite\n  path: %s\n", filepath.Join(t.TempDir(), "evidock.db")))
+}
+
+// testServe is TestServe with the database settings given as YAML, so that
+// it runs on every driver. It returns the server's log.
+func testServe(t *testing.T, database string) string {
 	s3srv := s3test.Start(t)
 	dir := t.TempDir()
 	secret := writeFile(t, "s3-secret", s3srv.SecretKey+"\n")
@@ -146,9 +152,7 @@ func TestServe(t *testing.T) {
 	t.Setenv("EVIDOCK_S3_SECRET_ACCESS_KEY", "")
 	cfg := writeFile(t, "server.yaml", fmt.Sprintf(`
 listen: 127.0.0.1:0
-database:
-  driver: sqlite
-  path: %s
+%s
 s3:
   endpoint: %s
   bucket: %s
@@ -156,7 +160,7 @@ s3:
   secret_access_key_file: %s
 verify_digest: true
 log_level: debug
-`, filepath.Join(dir, "evidock.db"), s3srv.Endpoint, s3srv.Bucket, s3srv.AccessKey, secret))
+`, database, s3srv.Endpoint, s3srv.Bucket, s3srv.AccessKey, secret))
 	tokenFile := filepath.Join(dir, "dock-01.token")
 	if code, _, stderr := runMain(context.Background(), "station", "add", "--config", cfg, "--id", "dock-01", "--token-file", tokenFile); code != 0 {
 		t.Fatalf("station add: %s", stderr)
@@ -215,6 +219,7 @@ log_level: debug
 		strings.Contains(log, s3srv.SecretKey) {
 		t.Fatalf("server log lacks the stop or holds a secret:\n%s", log)
 	}
+	return errOut.String()
 }
 
 func TestServeFailures(t *testing.T) {

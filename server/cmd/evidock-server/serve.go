@@ -10,7 +10,6 @@ import (
 	"evidock/s3"
 	"evidock/server"
 	evhttp "evidock/server/http"
-	"evidock/server/sqlite"
 )
 
 // shutdownGrace is how long serve waits for requests in progress after a
@@ -22,7 +21,7 @@ const shutdownGrace = 30 * time.Second
 // be used.
 func (m *Main) serve(ctx context.Context) error {
 	cfg := m.Config
-	if err := cfg.S3.ResolveSecrets(); err != nil {
+	if err := cfg.ResolveSecrets(); err != nil {
 		return cli.Usage(fmt.Errorf("config %s: %w", m.configName(), err))
 	}
 	if err := cfg.Validate(); err != nil {
@@ -31,7 +30,7 @@ func (m *Main) serve(ctx context.Context) error {
 	level, _ := cfg.Level() // checked by Validate
 	logger := slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: level}))
 
-	db, err := sqlite.Open(ctx, cfg.Database.Path)
+	db, dbName, err := m.openStore(ctx, cfg.Database)
 	if err != nil {
 		return err
 	}
@@ -45,7 +44,7 @@ func (m *Main) serve(ctx context.Context) error {
 	if err := srv.Listen(cfg.Listen); err != nil {
 		return err
 	}
-	logger.Info("listening on "+srv.URL(), "database", cfg.Database.Path,
+	logger.Info("listening on "+srv.URL(), "database", dbName,
 		"s3", cfg.S3.Endpoint, "bucket", cfg.S3.Bucket, "verify_digest", cfg.VerifyDigest, "version", version())
 
 	errc := make(chan error, 1)

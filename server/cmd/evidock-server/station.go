@@ -10,7 +10,6 @@ import (
 
 	"evidock"
 	"evidock/internal/cli"
-	"evidock/server/sqlite"
 )
 
 // addStation creates a station and writes its token to the token file. The
@@ -24,6 +23,9 @@ func (m *Main) addStation(ctx context.Context) error {
 		return cli.Usagef("station add: --id is required, e.g. --id dock-01")
 	case st.TokenFile == "":
 		return cli.Usagef("station add: --token-file is required: the new token is written there, never printed")
+	}
+	if err := m.Config.Database.ResolveSecrets(); err != nil {
+		return cli.Usage(fmt.Errorf("config %s: %w", m.configName(), err))
 	}
 	if err := m.Config.ValidateDatabase(); err != nil {
 		return cli.Usage(fmt.Errorf("config %s: %w", m.configName(), err))
@@ -52,7 +54,7 @@ func (m *Main) addStation(ctx context.Context) error {
 		}
 	}()
 
-	db, err := sqlite.Open(ctx, m.Config.Database.Path)
+	db, _, err := m.openStore(ctx, m.Config.Database)
 	if err != nil {
 		return err
 	}

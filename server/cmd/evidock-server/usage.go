@@ -26,6 +26,11 @@ Configuration:
   credentials come from the file or from EVIDOCK_S3_ACCESS_KEY_ID and
   EVIDOCK_S3_SECRET_ACCESS_KEY.
 
+  database.driver postgres keeps the registry in PostgreSQL instead, so that
+  several servers can share it behind a load balancer. Its connection
+  string comes from EVIDOCK_DATABASE_DSN, database.dsn_file or database.dsn,
+  in that order.
+
 Exit codes:
   0  success
   1  failure: the work could not be done (database, store or network)
