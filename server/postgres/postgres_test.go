@@ -1,0 +1,466 @@
+package postgres_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"evidock"
+	"evidock/server/postgres"
+	"evidock/server/postgres/pgtest"
+	"evidock/server/storetest"
+)
+
+// MustOpen returns a store in a new empty schema of the test PostgreSQL,
+// closed and dropped when the test ends.
+func MustOpen(tb testing.TB) *postgres.DB {
+	tb.Helper()
+	return mustOpenDSN(tb, pgtest.NewSchema(tb))
+}
+
+// mustOpenDSN opens the store at dsn, closed when the test ends.
+func mustOpenDSN(tb testing.TB, dsn string) *postgres.DB {
+	tb.Helper()
+	db, err := postgres.Open(context.Background(), dsn)
+	if err != nil {
+		tb.Fatalf("open postgres: %v", err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	return db
+}
+
+func TestClipService(t *testing.T) {
+	pgtest.DSN(t) // skip once, not in every subtest
+	storetest.RunClipService(t, func(t *testing.T) evidock.ClipService { return MustOpen(t) })
+}
+
+func TestStationService(t *testing.T) {
+	pgtest.DSN(t)
+	storetest.RunStationService(t, func(t *testing.T) evidock.StationService { return MustOpen(t) })
+}
+
+// TestClipsAreNeverChanged shows that the database itself refuses to edit or
+// delete a registered clip (Art. 17), whatever statement is tried.
+func TestClipsAreNeverChanged(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpen(t)
+	if _, err := db.CreateStation(ctx, &evidock.Station{ID: "dock-01"}); err != nil {
+		t.Fatal(err)
+	}
+	c := storetest.NewClip([]byte("original footage"), "A123456", "100001", time.Date(2024, 5, 1, 9, 0, 0, 0, evidock.ChinaTime), 1)
+	c.StationID = "dock-01"
+	if _, err := db.RegisterClip(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name, stmt, want string
+	}{
+		{"update", "UPDATE clips SET size = size + 1", "never edited"},
+		{"update one field", fmt.Sprintf("UPDATE clips SET officer_no = '999999' WHERE id = %d", c.ID), "never edited"},
+		{"update nothing", "UPDATE clips SET size = 1 WHERE false", "never edited"},
+		{"delete", "DELETE FROM clips", "never deleted"},
+		{"delete one", fmt.Sprintf("DELETE FROM clips WHERE id = %d", c.ID), "never deleted"},
+		{"delete nothing", "DELETE FROM clips WHERE false", "never deleted"},
+		{"truncate", "TRUNCATE clips", "never deleted"},
+		{"truncate the stations", "TRUNCATE stations CASCADE", "never deleted"},
+		{"delete the station", "DELETE FROM stations", "foreign key"},
+		{"upsert", `INSERT INTO clips (blake3, size, object_key, file_name, device_serial, officer_no, started_at,
+			seq, kind, ingested_at, registered_at)
+			SELECT blake3, size, object_key, file_name, device_serial, officer_no, started_at,
+			seq, kind, ingested_at, registered_at FROM clips
+			ON CONFLICT (blake3) DO UPDATE SET size = 1`, "never edited"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := db.Pool().Exec(ctx, tt.stmt)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("%s: err = %v; want one containing %q", tt.stmt, err, tt.want)
+			}
+		})
+	}
+	got, err := db.FindClipByDigest(ctx, c.Digest)
+	if err != nil || got.Size != c.Size || got.OfficerNo != c.OfficerNo || got.StationID != "dock-01" {
+		t.Fatalf("clip after the attempts = %+v, %v; want it unchanged", got, err)
+	}
+}
+
+// TestStoredForm pins what lands in the tables: raw digests, token hashes
+// and not tokens, instants in timestamptz.
+func TestStoredForm(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpen(t)
+	token, err := db.CreateStation(ctx, &evidock.Station{ID: "dock-01"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := storetest.NewClip([]byte("stored"), "A123456", "100001", time.Date(2024, 5, 1, 9, 0, 0, 0, evidock.ChinaTime), 1)
+	if _, err := db.RegisterClip(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+
+	var hash []byte
+	if err := db.Pool().QueryRow(ctx, "SELECT token_sha256 FROM stations").Scan(&hash); err != nil {
+		t.Fatal(err)
+	}
+	if want := sha256.Sum256([]byte(token)); string(hash) != string(want[:]) {
+		t.Fatalf("stored token_sha256 = %x; want the SHA-256 of the token", hash)
+	}
+	var (
+		digest  []byte
+		started bool
+	)
+	if err := db.Pool().QueryRow(ctx, "SELECT blake3, started_at = '2024-05-01 01:00:00+00' FROM clips").Scan(&digest, &started); err != nil {
+		t.Fatal(err)
+	}
+	if string(digest) != string(c.Digest[:]) || !started {
+		t.Fatalf("stored blake3 %x, started_at at 01:00 UTC %v; want %x and true", digest, started, c.Digest[:])
+	}
+}
+
+// tableExists reports whether the store's schema holds table.
+func tableExists(t *testing.T, db *postgres.DB, table string) bool {
+	t.Helper()
+	var name *string
+	if err := db.Pool().QueryRow(context.Background(), "SELECT to_regclass($1)::text", table).Scan(&name); err != nil {
+		t.Fatal(err)
+	}
+	return name != nil
+}
+
+// appliedVersions returns the versions recorded in schema_migrations.
+func appliedVersions(t *testing.T, db *postgres.DB) []int {
+	t.Helper()
+	rows, err := db.Pool().Query(context.Background(), "SELECT version FROM schema_migrations ORDER BY version")
+	if err != nil {
+		t.Fatal(err)
+	}
+	versions, err := pgx.CollectRows(rows, pgx.RowTo[int])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return versions
+}
+
+func TestMigrations(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgtest.NewSchema(t)
+	db, err := postgres.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := storetest.NewClip([]byte("kept"), "A123456", "100001", time.Date(2024, 5, 1, 9, 0, 0, 0, evidock.ChinaTime), 1)
+	if _, err := db.RegisterClip(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	first := appliedVersions(t, db)
+	db.Close()
+
+	// Reopening applies nothing twice and keeps the data.
+	db = mustOpenDSN(t, dsn)
+	versions := appliedVersions(t, db)
+	if len(versions) == 0 || versions[0] != 1 || fmt.Sprint(versions) != fmt.Sprint(first) {
+		t.Fatalf("applied versions after reopening = %v; want %v, starting at 1", versions, first)
+	}
+	if _, err := db.FindClipByDigest(ctx, c.Digest); err != nil {
+		t.Fatalf("clip after reopening: %v", err)
+	}
+
+	// A database from a newer server is not touched by an older one.
+	if _, err := db.Pool().Exec(ctx, "INSERT INTO schema_migrations (version, name) VALUES (9999, '9999_future.sql')"); err != nil {
+		t.Fatal(err)
+	}
+	if db, err := postgres.Open(ctx, dsn); err == nil || !strings.Contains(err.Error(), "newer evidock-server") {
+		if db != nil {
+			db.Close()
+		}
+		t.Fatalf("open of a newer database: %v; want an error asking for a newer evidock-server", err)
+	}
+}
+
+// TestMigrationsRace starts several servers on one empty schema at once, as
+// a deploy behind a load balancer does: all must start, and each migration
+// must be applied once.
+func TestMigrationsRace(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgtest.NewSchema(t)
+	const n = 4
+	var (
+		wg   sync.WaitGroup
+		dbs  = make([]*postgres.DB, n)
+		errs = make([]error, n)
+	)
+	for i := range n {
+		wg.Go(func() { dbs[i], errs[i] = postgres.Open(ctx, dsn) })
+	}
+	wg.Wait()
+	for i, db := range dbs {
+		if db != nil {
+			t.Cleanup(func() { db.Close() })
+		}
+		if errs[i] != nil {
+			t.Fatalf("server %d of %d failed to start: %v", i+1, n, errs[i])
+		}
+	}
+	versions := appliedVersions(t, dbs[0])
+	seen := map[int]bool{}
+	for _, v := range versions {
+		if seen[v] {
+			t.Fatalf("migration %d recorded twice: %v", v, versions)
+		}
+		seen[v] = true
+	}
+	for i, db := range dbs {
+		c := storetest.NewClip(fmt.Appendf(nil, "server %d", i), "A123456", "100001", time.Date(2024, 5, 1, 9, 0, 0, 0, evidock.ChinaTime), i+1)
+		if _, err := db.RegisterClip(ctx, c); err != nil {
+			t.Fatalf("server %d: %v", i+1, err)
+		}
+	}
+}
+
+// TestMigrationsWaitForTheLock shows that Open migrates only while holding
+// the advisory lock: while another session holds it, Open waits and creates
+// nothing.
+func TestMigrationsWaitForTheLock(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgtest.NewSchema(t)
+	holder, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close(ctx)
+	if _, err := holder.Exec(ctx, "SELECT pg_advisory_lock($1)", postgres.MigrationLockKey); err != nil {
+		t.Fatal(err)
+	}
+	locked := true
+	defer func() {
+		if locked {
+			holder.Exec(ctx, "SELECT pg_advisory_unlock($1)", postgres.MigrationLockKey)
+		}
+	}()
+
+	wctx, cancel := context.WithTimeout(ctx, time.Second)
+	db, err := postgres.Open(wctx, dsn)
+	cancel()
+	if err == nil {
+		db.Close()
+		t.Fatal("Open succeeded while another session held the migration lock")
+	}
+	var exists *string
+	if err := holder.QueryRow(ctx, "SELECT to_regclass('schema_migrations')::text").Scan(&exists); err != nil {
+		t.Fatal(err)
+	}
+	if exists != nil {
+		t.Fatal("Open created schema_migrations without the migration lock")
+	}
+
+	if _, err := holder.Exec(ctx, "SELECT pg_advisory_unlock($1)", postgres.MigrationLockKey); err != nil {
+		t.Fatal(err)
+	}
+	locked = false
+	db = mustOpenDSN(t, dsn)
+	if !tableExists(t, db, "clips") {
+		t.Fatal("Open after the lock was released did not create clips")
+	}
+	// Open released the lock: another session can take it at once.
+	var got bool
+	if err := holder.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", postgres.MigrationLockKey).Scan(&got); err != nil || !got {
+		t.Fatalf("migration lock after Open: taken = %v, %v; want it free", got, err)
+	}
+	holder.Exec(ctx, "SELECT pg_advisory_unlock($1)", postgres.MigrationLockKey)
+}
+
+// TestTwoInstances runs two stores on one database, as two servers behind a
+// load balancer: what one writes, the other serves, and a clip uploaded
+// through both at once is registered once.
+func TestTwoInstances(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgtest.NewSchema(t)
+	a, b := mustOpenDSN(t, dsn), mustOpenDSN(t, dsn)
+
+	token, err := a.CreateStation(ctx, &evidock.Station{ID: "dock-01"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, err := b.AuthenticateStation(ctx, token); err != nil || st.ID != "dock-01" {
+		t.Fatalf("station created on a, authenticated on b = %+v, %v", st, err)
+	}
+	if _, err := b.CreateStation(ctx, &evidock.Station{ID: "dock-01"}); evidock.ErrorCode(err) != evidock.ECONFLICT {
+		t.Fatalf("station created again on b = %v; want ECONFLICT", err)
+	}
+
+	const n = 8
+	var (
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		created int
+		ids     = map[int64]bool{}
+	)
+	for i := range n {
+		store := []*postgres.DB{a, b}[i%2]
+		wg.Go(func() {
+			c := storetest.NewClip([]byte("raced"), "A123456", "100001", time.Date(2024, 5, 1, 9, 0, 0, 0, evidock.ChinaTime), 1)
+			c.StationID = "dock-01"
+			ok, err := store.RegisterClip(ctx, c)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				t.Errorf("RegisterClip: %v", err)
+				return
+			}
+			if ok {
+				created++
+			}
+			ids[c.ID] = true
+		})
+	}
+	wg.Wait()
+	if created != 1 || len(ids) != 1 {
+		t.Fatalf("%d registrations reported created and %d IDs were returned; want 1 and 1", created, len(ids))
+	}
+	for _, store := range []*postgres.DB{a, b} {
+		if clips, total, err := store.FindClips(ctx, evidock.ClipFilter{}); err != nil || total != 1 || len(clips) != 1 {
+			t.Fatalf("FindClips = %d clips (total %d), %v; want the one clip", len(clips), total, err)
+		}
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	ctx := context.Background()
+	for _, tt := range []struct {
+		name, dsn string
+		code      string
+	}{
+		{"empty", "", evidock.EINVALID},
+		{"malformed", "postgres://evidock:hunter2@[::1/evidock", evidock.EINVALID},
+		{"unknown setting", "postgres://evidock:hunter2@127.0.0.1/evidock?sslmode=sometimes", evidock.EINVALID},
+		{"nobody listening", "postgres://evidock:hunter2@127.0.0.1:1/evidock?connect_timeout=5", evidock.EUNAVAILABLE},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			db, err := postgres.Open(ctx, tt.dsn)
+			if err == nil {
+				db.Close()
+			}
+			if evidock.ErrorCode(err) != tt.code {
+				t.Fatalf("Open = %v; want %s", err, tt.code)
+			}
+			for e := err; e != nil; e = errors.Unwrap(e) {
+				if strings.Contains(e.Error(), "hunter2") {
+					t.Fatalf("Open error %q shows the password", err)
+				}
+			}
+			if !strings.Contains(err.Error(), "postgres") {
+				t.Fatalf("Open error %q does not say it is about PostgreSQL", err)
+			}
+		})
+	}
+}
+
+func TestTarget(t *testing.T) {
+	db := MustOpen(t)
+	if got := db.Target(); !strings.Contains(got, "@") || !strings.Contains(got, "/") || strings.Contains(got, "?") {
+		t.Fatalf("Target = %q; want user@host:port/database", got)
+	}
+}
+
+// TestUnavailable shows that a database that goes away while the server
+// runs gives EUNAVAILABLE, which clients retry, and not an internal error.
+// The database is reached through a loopback proxy, which the test cuts: the
+// one fault the real server cannot be made to show without stopping it for
+// every other test.
+func TestUnavailable(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgtest.NewSchema(t)
+	p := startProxy(t, dsn)
+	db := mustOpenDSN(t, p.dsn)
+	token, err := db.CreateStation(ctx, &evidock.Station{ID: "dock-01"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.cut()
+
+	c := storetest.NewClip([]byte("late"), "A123456", "100001", time.Date(2024, 5, 1, 9, 0, 0, 0, evidock.ChinaTime), 1)
+	for name, call := range map[string]func() error{
+		"Ping":                func() error { return db.Ping(ctx) },
+		"RegisterClip":        func() error { _, err := db.RegisterClip(ctx, c); return err },
+		"FindClipByDigest":    func() error { _, err := db.FindClipByDigest(ctx, c.Digest); return err },
+		"FindClips":           func() error { _, _, err := db.FindClips(ctx, evidock.ClipFilter{}); return err },
+		"CreateStation":       func() error { _, err := db.CreateStation(ctx, &evidock.Station{ID: "dock-02"}); return err },
+		"AuthenticateStation": func() error { _, err := db.AuthenticateStation(ctx, token); return err },
+	} {
+		if err := call(); evidock.ErrorCode(err) != evidock.EUNAVAILABLE {
+			t.Errorf("%s with the database gone = %v; want EUNAVAILABLE", name, err)
+		}
+	}
+}
+
+// proxy forwards loopback connections to the test PostgreSQL until cut.
+type proxy struct {
+	dsn string // the test DSN, pointed at the proxy
+	ln  net.Listener
+
+	mu    sync.Mutex
+	conns []net.Conn
+}
+
+// startProxy starts a proxy to the server dsn names; it is cut when t ends.
+func startProxy(t *testing.T, dsn string) *proxy {
+	t.Helper()
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	upstream := net.JoinHostPort(cfg.Host, strconv.Itoa(int(cfg.Port)))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &proxy{ln: ln}
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	if u, err := url.Parse(dsn); err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql") {
+		u.Host = net.JoinHostPort("127.0.0.1", port)
+		p.dsn = u.String()
+	} else {
+		p.dsn = dsn + " host=127.0.0.1 port=" + port
+	}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			u, err := net.Dial("tcp", upstream)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			p.mu.Lock()
+			p.conns = append(p.conns, c, u)
+			p.mu.Unlock()
+			go func() { io.Copy(u, c); u.Close() }()
+			go func() { io.Copy(c, u); c.Close() }()
+		}
+	}()
+	t.Cleanup(p.cut)
+	return p
+}
+
+// cut closes the listener and every connection through it.
+func (p *proxy) cut() {
+	p.ln.Close()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, c := range p.conns {
+		c.Close()
+	}
+	p.conns = nil
+}
