@@ -6,7 +6,8 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
-	"net/http/httptest"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -35,6 +36,8 @@ type env struct {
 	objects   *countingStore
 	serverDB  *serversqlite.DB
 	serverURL string
+	handler   http.Handler
+	httpSrv   *http.Server
 	token     string // the station's
 	client    *serverhttp.Client // authenticated as the station
 	state     *agentsqlite.DB
@@ -58,15 +61,14 @@ func newEnv(t *testing.T) *env {
 	}
 	t.Cleanup(func() { e.serverDB.Close() })
 	registry := &server.Registry{Clips: e.serverDB, Objects: e.store, VerifyDigest: true}
-	srv := httptest.NewServer(serverhttp.NewServer(registry, e.serverDB, e.serverDB.Ping, slog.New(slog.NewTextHandler(io.Discard, nil))))
-	t.Cleanup(srv.Close)
-	e.serverURL = srv.URL
+	e.handler = serverhttp.NewServer(registry, e.serverDB, e.serverDB.Ping, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	e.startServer("127.0.0.1:0")
 	token, err := e.serverDB.CreateStation(ctx, &evidock.Station{ID: "dock-01", Name: "test dock"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.token = token
-	e.client = serverhttp.NewClient(srv.URL, token)
+	e.client = serverhttp.NewClient(e.serverURL, token)
 
 	if e.state, err = agentsqlite.Open(ctx, filepath.Join(dir, "agent.db")); err != nil {
 		t.Fatal(err)
@@ -90,6 +92,25 @@ func newEnv(t *testing.T) *env {
 	}
 	return e
 }
+
+// startServer serves the case server's API on addr.
+func (e *env) startServer(addr string) {
+	e.t.Helper()
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	srv := &http.Server{Handler: e.handler}
+	go srv.Serve(ln)
+	e.t.Cleanup(func() { srv.Close() })
+	e.httpSrv, e.serverURL = srv, "http://"+ln.Addr().String()
+}
+
+// stopServer takes the case server down, as an outage would.
+func (e *env) stopServer() { e.httpSrv.Close() }
+
+// restartServer serves again on the same address after stopServer.
+func (e *env) restartServer() { e.startServer(e.serverURL[len("http://"):]) }
 
 // start runs the agent until the test ends or stop is called.
 func (e *env) start() {

@@ -23,6 +23,7 @@ type Server struct {
 	SecretKey string
 	Bucket    string
 	DataDir   string
+	bin, dir  string
 	cmd       *exec.Cmd
 }
 
@@ -73,48 +74,70 @@ func Start(tb testing.TB) *Server {
 		tb.Skip("SKIPPING: " + msg)
 	}
 	dir := tb.TempDir()
-	s := &Server{AccessKey: "evidocktest", SecretKey: "evidocktestsecret", Bucket: "footage", DataDir: filepath.Join(dir, "data")}
+	s := &Server{AccessKey: "evidocktest", SecretKey: "evidocktestsecret", Bucket: "footage",
+		DataDir: filepath.Join(dir, "data"), bin: bin, dir: dir}
 	for _, d := range []string{s.DataDir, filepath.Join(dir, "versions")} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			tb.Fatal(err)
 		}
 	}
+	tb.Cleanup(s.Stop)
 	var lastErr error
 	for attempt := 0; attempt < 5; attempt++ {
 		addr, err := freeLoopbackAddr()
 		if err != nil {
 			tb.Fatal(err)
 		}
-		cmd := exec.Command(bin, "--port", addr, "posix", "--versioning-dir", filepath.Join(dir, "versions"), s.DataDir)
-		cmd.Env = append(os.Environ(), "ROOT_ACCESS_KEY_ID="+s.AccessKey, "ROOT_SECRET_ACCESS_KEY="+s.SecretKey)
-		logf, err := os.Create(filepath.Join(dir, "versitygw.log"))
-		if err != nil {
-			tb.Fatal(err)
+		if lastErr = s.launch(addr); lastErr == nil {
+			cfg := s.Config()
+			cfg.CreateBucket = true
+			if _, err := s3.Open(context.Background(), cfg); err != nil {
+				tb.Fatalf("create bucket: %v", err)
+			}
+			return s
 		}
-		cmd.Stdout, cmd.Stderr = logf, logf
-		if err := cmd.Start(); err != nil {
-			tb.Fatalf("start versitygw: %v", err)
-		}
-		if lastErr = waitListening(addr, 10*time.Second); lastErr != nil {
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
-			continue
-		}
-		s.cmd, s.Endpoint = cmd, "http://"+addr
-		tb.Cleanup(func() {
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
-			_ = logf.Close()
-		})
-		cfg := s.Config()
-		cfg.CreateBucket = true
-		if _, err := s3.Open(context.Background(), cfg); err != nil {
-			tb.Fatalf("create bucket: %v", err)
-		}
-		return s
 	}
 	tb.Fatalf("versitygw did not start: %v (log in %s)", lastErr, dir)
 	return nil
+}
+
+// launch starts versitygw on addr and waits until it listens.
+func (s *Server) launch(addr string) error {
+	cmd := exec.Command(s.bin, "--port", addr, "posix", "--versioning-dir", filepath.Join(s.dir, "versions"), s.DataDir)
+	cmd.Env = append(os.Environ(), "ROOT_ACCESS_KEY_ID="+s.AccessKey, "ROOT_SECRET_ACCESS_KEY="+s.SecretKey)
+	logf, err := os.OpenFile(filepath.Join(s.dir, "versitygw.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	defer logf.Close() // the child keeps its own descriptor
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start versitygw: %w", err)
+	}
+	if err := waitListening(addr, 10*time.Second); err != nil {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		return err
+	}
+	s.cmd, s.Endpoint = cmd, "http://"+addr
+	return nil
+}
+
+// Stop kills the server, as an outage would; its data stays.
+func (s *Server) Stop() {
+	if s.cmd != nil {
+		_ = s.cmd.Process.Kill()
+		_ = s.cmd.Wait()
+		s.cmd = nil
+	}
+}
+
+// Restart starts the server again on the same address and data after Stop.
+func (s *Server) Restart(tb testing.TB) {
+	tb.Helper()
+	if err := s.launch(s.Endpoint[len("http://"):]); err != nil {
+		tb.Fatalf("restart versitygw: %v", err)
+	}
 }
 
 // freeLoopbackAddr returns a loopback address with a port that was free a
