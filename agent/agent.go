@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"sync"
 	"time"
 
 	"evidock"
@@ -46,7 +47,10 @@ type Agent struct {
 
 	Logger *slog.Logger
 
+	once                                            sync.Once
 	ingestWake, uploadWake, registerWake, clearWake chan struct{}
+	live                                            liveTransfers
+	alarms                                          alarmSet
 }
 
 // Defaults for the tuning fields of Agent.
@@ -59,7 +63,9 @@ const (
 	maxBackoff                = time.Minute
 )
 
-func (a *Agent) init() {
+func (a *Agent) init() { a.once.Do(a.setDefaults) }
+
+func (a *Agent) setDefaults() {
 	if a.Settle == 0 {
 		a.Settle = DefaultSettle
 	}
@@ -78,12 +84,10 @@ func (a *Agent) init() {
 	if a.Logger == nil {
 		a.Logger = slog.Default()
 	}
-	if a.ingestWake == nil {
-		a.ingestWake = make(chan struct{}, 1)
-		a.uploadWake = make(chan struct{}, 1)
-		a.registerWake = make(chan struct{}, 1)
-		a.clearWake = make(chan struct{}, 1)
-	}
+	a.ingestWake = make(chan struct{}, 1)
+	a.uploadWake = make(chan struct{}, 1)
+	a.registerWake = make(chan struct{}, 1)
+	a.clearWake = make(chan struct{}, 1)
 	if a.ClearAfter == "" {
 		a.ClearAfter = ClearAfterRegistered
 	}

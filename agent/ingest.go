@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"evidock"
@@ -37,7 +38,9 @@ func (a *Agent) ingest(ctx context.Context, r *Recording) error {
 	}
 	defer src.Close()
 	start := time.Now()
-	digest, err := copyAndHash(ctx, src, partial, r.Size)
+	t := a.live.begin(r.ID, StateCopying)
+	defer a.live.end(r.ID)
+	digest, err := copyAndHash(ctx, src, partial, r.Size, &t.done)
 	if err != nil {
 		os.Remove(partial)
 		if isDiskFull(err) {
@@ -71,21 +74,25 @@ func (a *Agent) checkStagingSpace(size int64) error {
 	if free-size < a.StagingReserve {
 		return a.stagingFull(fmt.Sprintf("%d MiB free, %d MiB needed plus a %d MiB reserve", free>>20, size>>20, a.StagingReserve>>20))
 	}
+	a.alarms.clear(AlarmStagingFull)
 	return nil
 }
 
 func (a *Agent) stagingFull(detail string) error {
 	a.Logger.Error("ALARM: staging disk nearly full; not taking new footage until there is room", "staging_dir", a.StagingDir, "detail", detail)
-	return fmt.Errorf("%w (%s): waiting for room; recorders stay as they are", errStagingFull, detail)
+	err := fmt.Errorf("%w (%s): waiting for room; recorders stay as they are", errStagingFull, detail)
+	a.alarms.set(AlarmStagingFull, err.Error())
+	return err
 }
 
 // errSizeChanged means the recorder gave fewer or more bytes than it listed.
 var errSizeChanged = errors.New("recording changed size while being copied")
 
 // copyAndHash writes src to a new file at dst, computing BLAKE3 of the bytes
-// as they pass, and fsyncs it. It returns errSizeChanged unless exactly want
-// bytes were read, and stops with ctx's error when ctx is done.
-func copyAndHash(ctx context.Context, src io.Reader, dst string, want int64) (evidock.Digest, error) {
+// as they pass, and fsyncs it; copied counts the bytes written. It returns
+// errSizeChanged unless exactly want bytes were read, and stops with ctx's
+// error when ctx is done.
+func copyAndHash(ctx context.Context, src io.Reader, dst string, want int64, copied *atomic.Int64) (evidock.Digest, error) {
 	f, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
 	if err != nil {
 		return evidock.Digest{}, err
@@ -105,6 +112,7 @@ func copyAndHash(ctx context.Context, src io.Reader, dst string, want int64) (ev
 				return evidock.Digest{}, err
 			}
 			n += int64(m)
+			copied.Add(int64(m))
 		}
 		if rerr == io.EOF {
 			break

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"evidock"
@@ -34,13 +35,16 @@ func (a *Agent) upload(ctx context.Context, r *Recording) error {
 		return err
 	}
 	start := time.Now()
+	t := a.live.begin(r.ID, StateUploading)
+	defer a.live.end(r.ID)
 	if r.Size <= a.MultipartThreshold {
 		err = a.Objects.PutObject(ctx, key, io.NewSectionReader(f, 0, r.Size), r.Size, r.metadata(a.StationID))
 		if evidock.ErrorCode(err) == evidock.ECONFLICT {
 			err = nil // stored meanwhile, by us before a crash or by another station: checked below
 		}
+		t.done.Store(r.Size)
 	} else {
-		err = a.uploadParts(ctx, r, f)
+		err = a.uploadParts(ctx, r, f, &t.done)
 	}
 	if err != nil {
 		return err
@@ -99,8 +103,9 @@ func (a *Agent) verifyStored(ctx context.Context, r *Recording) error {
 }
 
 // uploadParts sends r in parts, recording the upload ID and every completed
-// part durably, so that after a crash only the missing parts are sent.
-func (a *Agent) uploadParts(ctx context.Context, r *Recording, f io.ReaderAt) error {
+// part durably, so that after a crash only the missing parts are sent;
+// sent counts the bytes of parts sent in this call.
+func (a *Agent) uploadParts(ctx context.Context, r *Recording, f io.ReaderAt, sent *atomic.Int64) error {
 	key := r.ObjectKey()
 	if r.UploadID != "" {
 		held, err := a.Objects.ListParts(ctx, key, r.UploadID)
@@ -151,6 +156,7 @@ func (a *Agent) uploadParts(ctx context.Context, r *Recording, f io.ReaderAt) er
 		if err := a.State.UpdateRecording(ctx, r); err != nil {
 			return err
 		}
+		sent.Add(size)
 	}
 	slices.SortFunc(r.Parts, func(x, y evidock.Part) int { return int(x.Number - y.Number) })
 	err := a.Objects.CompleteUpload(ctx, key, r.UploadID, r.Parts)

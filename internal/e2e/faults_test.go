@@ -95,6 +95,10 @@ func TestSecondReadDiffers(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(e.mountRoot, "DSJ0006", sim.MediaDir, flaky)); err != nil {
 		t.Errorf("the flaky file must stay on the recorder: %v", err)
 	}
+	st, err := e.agent.Status(context.Background())
+	if err != nil || len(st.Recorders) != 1 || st.Recorders[0].Phase != agent.PhaseAttention || !st.Recorders[0].SafeToUnplug {
+		t.Errorf("dock status %+v, %v; want one recorder needing attention", st, err)
+	}
 }
 
 // TestStagingDiskFull runs ingest on a tmpfs too small for the next

@@ -81,6 +81,14 @@ func TestWholePath(t *testing.T) {
 	if ups, err := e.store.ListUploads(ctx, ""); err != nil || len(ups) != 0 {
 		t.Errorf("multipart uploads left behind: %v, %v", ups, err)
 	}
+	st, err := e.agent.Status(ctx)
+	if err != nil || len(st.Recorders) != 1 {
+		t.Fatalf("dock status %+v, %v", st, err)
+	}
+	if rs := st.Recorders[0]; rs.DeviceSerial != "DSJ0001" || rs.OfficerNo != "100234" || rs.FilesDone != len(files) ||
+		rs.FilesTotal != len(files) || rs.BytesDone != rs.BytesTotal || rs.Phase != agent.PhaseDone || !rs.SafeToUnplug {
+		t.Errorf("dock status of the recorder: %+v", rs)
+	}
 	if e.objects.uploads != 1 {
 		t.Errorf("%d multipart uploads, want 1 (the one recording above 6 MiB)", e.objects.uploads)
 	}
