@@ -103,6 +103,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	if err := os.MkdirAll(a.StagingDir, 0o750); err != nil {
 		return fmt.Errorf("agent: staging dir: %w", err)
 	}
+	a.reportObjectLock()
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	services := []struct {
@@ -135,6 +136,23 @@ func (a *Agent) Run(ctx context.Context) error {
 		return err
 	}
 	return nil
+}
+
+// reportObjectLock says at start whether the store protects originals with
+// Object Lock, so that an unlocked bucket is noticed on day one.
+func (a *Agent) reportObjectLock() {
+	lockable, ok := a.Objects.(interface {
+		Locked() bool
+		Retention() time.Duration
+	})
+	switch {
+	case !ok:
+	case lockable.Locked():
+		a.Logger.Info("object store bucket has Object Lock: every recording gets COMPLIANCE retention",
+			"retention_days", int(lockable.Retention().Hours()/24))
+	default:
+		a.Logger.Warn("object store bucket has NO Object Lock: stored originals are protected only by the store's access policy; ask the storage administrator for a bucket with Object Lock")
+	}
 }
 
 // stage returns a service that takes recordings in states one at a time,

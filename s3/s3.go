@@ -45,13 +45,21 @@ type Config struct {
 	// SecretAccessKey is read from EVIDOCK_S3_SECRET_ACCESS_KEY or from
 	// SecretAccessKeyFile, never from the config file itself.
 	SecretAccessKey string `yaml:"-"`
-	// CreateBucket creates the bucket at start if it is missing (demo and
-	// tests; production buckets are made by the storage administrator).
+	// CreateBucket creates the bucket, with Object Lock, at start if it is
+	// missing (demo and tests; production buckets are made by the storage
+	// administrator).
 	CreateBucket bool `yaml:"create_bucket"`
+	// RetentionDays is the COMPLIANCE retention set on every object written
+	// to a bucket with Object Lock: nobody, not even the store's root, can
+	// delete or overwrite footage before it ends (Art. 17).
+	RetentionDays int `yaml:"retention_days"`
 }
 
+// DefaultRetentionDays is ten years.
+const DefaultRetentionDays = 3650
+
 // DefaultConfig returns the settings every deployment shares.
-func DefaultConfig() Config { return Config{Region: "us-east-1"} }
+func DefaultConfig() Config { return Config{Region: "us-east-1", RetentionDays: DefaultRetentionDays} }
 
 // ResolveSecrets fills the credentials from the environment and the secret
 // file. It returns an error naming the file that cannot be read.
@@ -89,14 +97,18 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("s3.access_key_id is empty: set it in the config or in %s", EnvAccessKeyID)
 	case c.SecretAccessKey == "":
 		return fmt.Errorf("s3 secret key is missing: set s3.secret_access_key_file or %s", EnvSecretAccessKey)
+	case c.RetentionDays < 1:
+		return fmt.Errorf("s3.retention_days %d: set at least 1 (default %d)", c.RetentionDays, DefaultRetentionDays)
 	}
 	return nil
 }
 
 // Store is a bucket in an S3-compatible object store.
 type Store struct {
-	client *s3.Client
-	bucket string
+	client    *s3.Client
+	bucket    string
+	locked    bool          // the bucket has Object Lock enabled
+	retention time.Duration // set on every write when locked
 }
 
 // Open validates cfg and returns a Store for its bucket, creating the bucket
@@ -125,21 +137,60 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
 		o.DisableLogOutputChecksumValidationSkipped = true
 	})
-	s := &Store{client: client, bucket: cfg.Bucket}
+	s := &Store{client: client, bucket: cfg.Bucket, retention: time.Duration(cfg.RetentionDays) * 24 * time.Hour}
 	if _, err := client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: &s.bucket}); err != nil {
 		err = mapError("head bucket "+s.bucket, err)
 		if !cfg.CreateBucket || evidock.ErrorCode(err) != evidock.ENOTFOUND {
 			return nil, err
 		}
-		if _, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &s.bucket}); err != nil {
+		if _, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &s.bucket, ObjectLockEnabledForBucket: aws.Bool(true)}); err != nil {
 			return nil, mapError("create bucket "+s.bucket, err)
 		}
+	}
+	out, err := client.GetObjectLockConfiguration(ctx, &s3.GetObjectLockConfigurationInput{Bucket: &s.bucket})
+	switch err = mapError("object lock of "+s.bucket, err); {
+	case err == nil:
+		s.locked = out.ObjectLockConfiguration != nil && out.ObjectLockConfiguration.ObjectLockEnabled == types.ObjectLockEnabledEnabled
+	case evidock.ErrorCode(err) != evidock.ENOTFOUND:
+		return nil, err
 	}
 	return s, nil
 }
 
 // Bucket returns the name of the store's bucket.
 func (s *Store) Bucket() string { return s.bucket }
+
+// Locked reports whether the bucket has Object Lock, so that every object
+// written gets COMPLIANCE retention; Retention says for how long.
+func (s *Store) Locked() bool { return s.locked }
+
+// Retention returns the COMPLIANCE retention set on new objects when Locked.
+func (s *Store) Retention() time.Duration { return s.retention }
+
+// lock returns the retention settings for a new object: COMPLIANCE until
+// now plus the configured retention, or none for a bucket without Object
+// Lock. A bucket's default retention is not relied on: some stores
+// (versitygw) do not apply it per object.
+func (s *Store) lock() (types.ObjectLockMode, *time.Time) {
+	if !s.locked {
+		return "", nil
+	}
+	until := time.Now().Add(s.retention).UTC().Truncate(time.Second)
+	return types.ObjectLockModeCompliance, &until
+}
+
+// ObjectRetention returns the Object Lock mode and retain-until date of an
+// object, or ENOTFOUND if it has none.
+func (s *Store) ObjectRetention(ctx context.Context, key string) (string, time.Time, error) {
+	out, err := s.client.GetObjectRetention(ctx, &s3.GetObjectRetentionInput{Bucket: &s.bucket, Key: &key})
+	if err != nil {
+		return "", time.Time{}, mapError("retention of "+key, err)
+	}
+	if out.Retention == nil {
+		return "", time.Time{}, evidock.Errorf(evidock.ENOTFOUND, "s3: %s has no retention", key)
+	}
+	return string(out.Retention.Mode), aws.ToTime(out.Retention.RetainUntilDate), nil
+}
 
 // StatObject returns the object's size and metadata, or ENOTFOUND.
 func (s *Store) StatObject(ctx context.Context, key string) (evidock.ObjectInfo, error) {
@@ -163,25 +214,31 @@ func (s *Store) OpenObject(ctx context.Context, key string) (io.ReadCloser, erro
 // the store verifies. It returns ECONFLICT if the key exists (If-None-Match),
 // and EUNVERIFIED if the store received damaged bytes.
 func (s *Store) PutObject(ctx context.Context, key string, body io.ReadSeeker, size int64, meta map[string]string) error {
+	mode, until := s.lock()
 	_, err := s.client.PutObject(ctx, &s3.PutObjectInput{
-		Bucket:            &s.bucket,
-		Key:               &key,
-		Body:              body,
-		ContentLength:     aws.Int64(size),
-		Metadata:          meta,
-		ChecksumAlgorithm: types.ChecksumAlgorithmCrc32c,
-		IfNoneMatch:       aws.String("*"),
+		ObjectLockMode:            mode,
+		ObjectLockRetainUntilDate: until,
+		Bucket:                    &s.bucket,
+		Key:                       &key,
+		Body:                      body,
+		ContentLength:             aws.Int64(size),
+		Metadata:                  meta,
+		ChecksumAlgorithm:         types.ChecksumAlgorithmCrc32c,
+		IfNoneMatch:               aws.String("*"),
 	})
 	return mapError("put "+key, err)
 }
 
 // CreateUpload starts a multipart upload whose parts carry CRC32C checksums.
 func (s *Store) CreateUpload(ctx context.Context, key string, meta map[string]string) (string, error) {
+	mode, until := s.lock()
 	out, err := s.client.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{
-		Bucket:            &s.bucket,
-		Key:               &key,
-		Metadata:          meta,
-		ChecksumAlgorithm: types.ChecksumAlgorithmCrc32c,
+		ObjectLockMode:            mode,
+		ObjectLockRetainUntilDate: until,
+		Bucket:                    &s.bucket,
+		Key:                       &key,
+		Metadata:                  meta,
+		ChecksumAlgorithm:         types.ChecksumAlgorithmCrc32c,
 	})
 	if err != nil {
 		return "", mapError("create upload "+key, err)
@@ -289,7 +346,7 @@ func mapError(op string, err error) error {
 	var api smithy.APIError
 	if errors.As(err, &api) {
 		switch api.ErrorCode() {
-		case "NoSuchKey", "NotFound", "NoSuchBucket", "NoSuchUpload":
+		case "NoSuchKey", "NotFound", "NoSuchBucket", "NoSuchUpload", "ObjectLockConfigurationNotFoundError", "NoSuchObjectLockConfiguration":
 			return evidock.WrapError(evidock.ENOTFOUND, err, "s3: %s: %s", op, api.ErrorCode())
 		case "PreconditionFailed", "ConditionalRequestConflict":
 			return evidock.WrapError(evidock.ECONFLICT, err, "s3: %s: object exists", op)

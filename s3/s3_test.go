@@ -6,6 +6,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"evidock"
 	"evidock/internal/s3test"
@@ -142,7 +143,7 @@ func TestStore(t *testing.T) {
 }
 
 func TestConfigValidate(t *testing.T) {
-	good := s3.Config{Endpoint: "http://127.0.0.1:7070", Region: "us-east-1", Bucket: "b", AccessKeyID: "a", SecretAccessKey: "s"}
+	good := s3.Config{Endpoint: "http://127.0.0.1:7070", Region: "us-east-1", Bucket: "b", AccessKeyID: "a", SecretAccessKey: "s", RetentionDays: 1}
 	if err := good.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -159,5 +160,36 @@ func TestConfigValidate(t *testing.T) {
 		if err == nil || !bytes.Contains([]byte(err.Error()), []byte(name)) {
 			t.Errorf("%s: got %v", name, err)
 		}
+	}
+}
+
+// TestObjectLock checks that a bucket with Object Lock (as CreateBucket
+// makes it) gets COMPLIANCE retention on every object, single or multipart.
+func TestObjectLock(t *testing.T) {
+	srv := s3test.Start(t)
+	store := srv.MustOpen(t)
+	if !store.Locked() {
+		t.Fatal("bucket created by Open has no Object Lock")
+	}
+	ctx := context.Background()
+	body := randomBytes(1000, 7)
+	must(t, store.PutObject(ctx, "clips/lock/single", bytes.NewReader(body), int64(len(body)), nil))
+	id, err := store.CreateUpload(ctx, "clips/lock/multi", nil)
+	must(t, err)
+	p, err := store.UploadPart(ctx, "clips/lock/multi", id, 1, bytes.NewReader(body), int64(len(body)))
+	must(t, err)
+	must(t, store.CompleteUpload(ctx, "clips/lock/multi", id, []evidock.Part{p}))
+	for _, key := range []string{"clips/lock/single", "clips/lock/multi"} {
+		mode, until, err := store.ObjectRetention(ctx, key)
+		if err != nil || mode != "COMPLIANCE" || time.Until(until) < store.Retention()-time.Hour {
+			t.Errorf("%s: retention %q until %v, %v; want COMPLIANCE for %v", key, mode, until, err, store.Retention())
+		}
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
 	}
 }

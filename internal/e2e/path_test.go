@@ -60,6 +60,11 @@ func TestWholePath(t *testing.T) {
 			t.Errorf("%s: object metadata %v, %v", name, info.Metadata, err)
 		}
 
+		// Nobody can delete or overwrite it (Art. 17).
+		if mode, _, err := e.store.ObjectRetention(ctx, evidock.ObjectKey(r.Digest)); err != nil || mode != "COMPLIANCE" {
+			t.Errorf("%s: object retention %q, %v; want COMPLIANCE", name, mode, err)
+		}
+
 		// The registry agrees with both.
 		clip, err := e.client.FindClipByDigest(ctx, r.Digest)
 		if err != nil {
