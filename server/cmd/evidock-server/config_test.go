@@ -62,7 +62,7 @@ log_level: debug
 		Listen:   "0.0.0.0:9000",
 		Database: DatabaseConfig{Driver: "sqlite", Path: "/srv/evidock/evidock.db"},
 		S3: s3.Config{Endpoint: "https://s3.example.internal", Region: "us-east-1", Bucket: "bodycam",
-			AccessKeyID: "AKID", SecretAccessKeyFile: secret, SecretAccessKey: "s3cr3t"},
+			AccessKeyID: "AKID", SecretAccessKeyFile: secret, SecretAccessKey: "s3cr3t", RetentionDays: s3.DefaultRetentionDays},
 		VerifyDigest: false,
 		LogLevel:     "debug",
 	}
