@@ -27,6 +27,11 @@ type Agent struct {
 	// StagingReserve is how much of the staging disk is kept free; ingest
 	// waits rather than fill it.
 	StagingReserve int64
+	// Staged copies of safe recordings are kept KeepStaged after
+	// registration, and removed oldest first earlier while the staging disk
+	// has less than StagingLowWater free.
+	KeepStaged      time.Duration
+	StagingLowWater int64
 
 	// Settle is how long a volume must be quiet before it is scanned, so
 	// that a mount still being populated is not read half-way.
@@ -59,6 +64,8 @@ const (
 	DefaultMultipartThreshold = 64 << 20
 	DefaultPartSize           = 16 << 20
 	DefaultStagingReserve     = 512 << 20
+	DefaultKeepStaged         = 7 * 24 * time.Hour
+	DefaultStagingLowWater    = 4 << 30
 	maxParts                  = 10000 // the S3 limit
 	maxBackoff                = time.Minute
 )
@@ -77,6 +84,12 @@ func (a *Agent) setDefaults() {
 	}
 	if a.StagingReserve == 0 {
 		a.StagingReserve = DefaultStagingReserve
+	}
+	if a.KeepStaged == 0 {
+		a.KeepStaged = DefaultKeepStaged
+	}
+	if a.StagingLowWater == 0 {
+		a.StagingLowWater = DefaultStagingLowWater
 	}
 	if a.OpenVolume == nil {
 		a.OpenVolume = os.DirFS
@@ -111,6 +124,7 @@ func (a *Agent) Run(ctx context.Context) error {
 		run  func(context.Context) error
 	}{
 		{"watch", a.watch},
+		{"janitor", a.janitor},
 		// A recorder problem is not retried in place: the recording fails and
 		// starts over when the recorder is docked again. A full staging disk
 		// is waited out.

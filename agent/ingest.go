@@ -25,7 +25,7 @@ const copyChunk = 1 << 20
 func (a *Agent) ingest(ctx context.Context, r *Recording) error {
 	final := filepath.Join(a.StagingDir, strconv.FormatInt(r.ID, 10)+"_"+r.FileName)
 	partial := final + ".partial"
-	if err := a.checkStagingSpace(r.Size); err != nil {
+	if err := a.checkStagingSpace(ctx, r.Size); err != nil {
 		return err
 	}
 	// A recording left in copying by a crash restarts its copy from zero.
@@ -66,12 +66,20 @@ var errStagingFull = errors.New("staging disk nearly full")
 
 // checkStagingSpace returns errStagingFull unless the staging disk can take
 // size bytes and still keep StagingReserve free.
-func (a *Agent) checkStagingSpace(size int64) error {
+func (a *Agent) checkStagingSpace(ctx context.Context, size int64) error {
 	free, err := freeSpace(a.StagingDir)
 	if err != nil {
 		return fmt.Errorf("staging free space: %w", err)
 	}
 	if free-size < a.StagingReserve {
+		// Safe copies make room first, oldest first.
+		if err := a.pruneStaging(ctx); err != nil {
+			return err
+		}
+		if free, err = freeSpace(a.StagingDir); err == nil && free-size >= a.StagingReserve {
+			a.alarms.clear(AlarmStagingFull)
+			return nil
+		}
 		return a.stagingFull(fmt.Sprintf("%d MiB free, %d MiB needed plus a %d MiB reserve", free>>20, size>>20, a.StagingReserve>>20))
 	}
 	a.alarms.clear(AlarmStagingFull)

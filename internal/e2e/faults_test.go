@@ -209,3 +209,51 @@ type memFile struct{ *bytes.Reader }
 func (m *memFile) Stat() (fs.FileInfo, error) { return nil, fs.ErrInvalid }
 func (m *memFile) Close() error               { return nil }
 
+// TestStagedCopiesPruned checks that staged copies (the dock's backup) are
+// removed only once their recording is safe: past KeepStaged, or oldest
+// first while the disk is below the low-water mark.
+func TestStagedCopiesPruned(t *testing.T) {
+	e := newEnv(t)
+	e.agent.KeepStaged = time.Nanosecond
+	e.agent.StagingLowWater = 1 << 50 // always "below": prune every safe copy
+	e.stopServer()
+	e.start()
+	files := e.dock("DSJ0008", shiftVolume("DSJ0008"))
+	e.waitFor("every recording stored, waiting for the server", func(recs []*agent.Recording) bool {
+		n := 0
+		for _, r := range recs {
+			if r.State == agent.StateStored {
+				n++
+			}
+		}
+		return n == len(files)
+	})
+	e.stop()
+	e.start() // the janitor runs at start
+	time.Sleep(200 * time.Millisecond)
+	recs, err := e.state.FindRecordings(context.Background(), agent.RecordingFilter{})
+	must(t, err)
+	for _, r := range recs {
+		if _, err := os.Stat(r.StagedPath); r.StagedPath == "" || err != nil {
+			t.Errorf("%s: staged copy of an unregistered recording removed (%q, %v)", r.FileName, r.StagedPath, err)
+		}
+	}
+
+	e.restartServer()
+	settled := e.waitSettled(len(files))
+	e.stop()
+	e.start()
+	e.waitFor("staged copies of safe recordings removed", func(recs []*agent.Recording) bool {
+		for _, r := range recs {
+			if r.StagedPath != "" {
+				return false
+			}
+		}
+		return true
+	})
+	for _, r := range settled {
+		if _, err := os.Stat(r.StagedPath); !os.IsNotExist(err) {
+			t.Errorf("%s: staged copy %s still there (%v)", r.FileName, r.StagedPath, err)
+		}
+	}
+}

@@ -38,7 +38,7 @@ type env struct {
 	serverURL string
 	handler   http.Handler
 	httpSrv   *http.Server
-	token     string // the station's
+	token     string             // the station's
 	client    *serverhttp.Client // authenticated as the station
 	state     *agentsqlite.DB
 	agent     *agent.Agent
@@ -88,7 +88,10 @@ func newEnv(t *testing.T) *env {
 		Settle:             100 * time.Millisecond,
 		MultipartThreshold: 6 << 20,
 		PartSize:           5 << 20,
-		Logger:             slog.New(slog.NewTextHandler(io.MultiWriter(e.logs, testWriter{t}), nil)),
+		// Independent of the test machine's free disk space.
+		StagingReserve:  1,
+		StagingLowWater: 1,
+		Logger:          slog.New(slog.NewTextHandler(io.MultiWriter(e.logs, testWriter{t}), nil)),
 	}
 	return e
 }
