@@ -41,6 +41,11 @@ type Agent struct {
 	MultipartThreshold int64
 	PartSize           int64
 
+	// MaxCopies bounds the recorders read at once (the staging disk's write
+	// bandwidth is shared); MaxUploads bounds uploads at once on the link.
+	MaxCopies  int
+	MaxUploads int
+
 	// ClearAfter says when recordings are deleted from recorders;
 	// SkipSourceReverify drops the second read before deleting.
 	ClearAfter         ClearPolicy
@@ -56,6 +61,8 @@ type Agent struct {
 	ingestWake, uploadWake, registerWake, clearWake chan struct{}
 	live                                            liveTransfers
 	alarms                                          alarmSet
+	waitingMu                                       sync.Mutex
+	waitingRoom                                     map[int64]bool // recordings waiting for staging space
 }
 
 // Defaults for the tuning fields of Agent.
@@ -64,6 +71,8 @@ const (
 	DefaultMultipartThreshold = 64 << 20
 	DefaultPartSize           = 16 << 20
 	DefaultStagingReserve     = 512 << 20
+	DefaultMaxCopies          = 4
+	DefaultMaxUploads         = 4
 	DefaultKeepStaged         = 7 * 24 * time.Hour
 	DefaultStagingLowWater    = 4 << 30
 	maxParts                  = 10000 // the S3 limit
@@ -84,6 +93,12 @@ func (a *Agent) setDefaults() {
 	}
 	if a.StagingReserve == 0 {
 		a.StagingReserve = DefaultStagingReserve
+	}
+	if a.MaxCopies == 0 {
+		a.MaxCopies = DefaultMaxCopies
+	}
+	if a.MaxUploads == 0 {
+		a.MaxUploads = DefaultMaxUploads
 	}
 	if a.KeepStaged == 0 {
 		a.KeepStaged = DefaultKeepStaged
@@ -128,10 +143,16 @@ func (a *Agent) Run(ctx context.Context) error {
 		// A recorder problem is not retried in place: the recording fails and
 		// starts over when the recorder is docked again. A full staging disk
 		// is waited out.
-		{"ingest", a.stage(a.ingestWake, []State{StateCopying, StateDiscovered}, a.ingest, isStagingFull)},
-		{"upload", a.stage(a.uploadWake, []State{StateUploading, StateStaged}, a.upload, retryable)},
-		{"register", a.stage(a.registerWake, []State{StateStored}, a.register, retryable)},
-		{"clear", a.stage(a.clearWake, []State{StateVerified, StateRegistered}, a.clear, retryable)},
+		// One copy at a time per recorder (a USB disk reads fastest
+		// sequentially), MaxCopies in all.
+		{"ingest", a.stage(stage{wake: a.ingestWake, states: []State{StateCopying, StateDiscovered}, step: a.ingest,
+			retry: isStagingFull, workers: a.MaxCopies, exclusive: func(r *Recording) string { return r.Volume }})},
+		{"upload", a.stage(stage{wake: a.uploadWake, states: []State{StateUploading, StateStaged}, step: a.upload,
+			retry: retryable, workers: a.MaxUploads})},
+		{"register", a.stage(stage{wake: a.registerWake, states: []State{StateStored}, step: a.register,
+			retry: retryable, workers: 4})},
+		{"clear", a.stage(stage{wake: a.clearWake, states: []State{StateVerified, StateRegistered}, step: a.clear,
+			retry: retryable, workers: a.MaxCopies, exclusive: func(r *Recording) string { return r.Volume }})},
 	}
 	done := make(chan error, len(services))
 	for _, s := range services {
@@ -166,57 +187,6 @@ func (a *Agent) reportObjectLock() {
 			"retention_days", int(lockable.Retention().Hours()/24))
 	default:
 		a.Logger.Warn("object store bucket has NO Object Lock: stored originals are protected only by the store's access policy; ask the storage administrator for a bucket with Object Lock")
-	}
-}
-
-// stage returns a service that takes recordings in states one at a time,
-// oldest first, and applies step to each. A step's error is recorded on the
-// recording; one that retry accepts is tried again after a growing pause,
-// anything else marks the recording failed.
-func (a *Agent) stage(wake chan struct{}, states []State, step func(context.Context, *Recording) error, retry func(error) bool) func(context.Context) error {
-	return func(ctx context.Context) error {
-		backoff := time.Second
-		for {
-			r, err := a.State.NextRecording(ctx, states...)
-			if evidock.ErrorCode(err) == evidock.ENOTFOUND {
-				select {
-				case <-ctx.Done():
-					return nil
-				case <-wake:
-					continue
-				}
-			}
-			if err != nil {
-				return err
-			}
-			stepErr := step(ctx, r)
-			if ctx.Err() != nil {
-				return nil
-			}
-			if stepErr == nil {
-				backoff = time.Second
-				continue
-			}
-			if retry(stepErr) {
-				a.Logger.Warn("will retry", "file", r.FileName, "state", r.State, "in", backoff, "err", stepErr)
-				r.Error = stepErr.Error()
-				if err := a.State.UpdateRecording(ctx, r); err != nil {
-					return err
-				}
-				select {
-				case <-ctx.Done():
-					return nil
-				case <-time.After(backoff):
-				}
-				backoff = min(2*backoff, maxBackoff)
-				continue
-			}
-			a.Logger.Error("recording failed", "file", r.FileName, "state", r.State, "err", stepErr)
-			r.State, r.Error = StateFailed, stepErr.Error()
-			if err := a.State.UpdateRecording(ctx, r); err != nil {
-				return err
-			}
-		}
 	}
 }
 

@@ -25,7 +25,7 @@ const copyChunk = 1 << 20
 func (a *Agent) ingest(ctx context.Context, r *Recording) error {
 	final := filepath.Join(a.StagingDir, strconv.FormatInt(r.ID, 10)+"_"+r.FileName)
 	partial := final + ".partial"
-	if err := a.checkStagingSpace(ctx, r.Size); err != nil {
+	if err := a.checkStagingSpace(ctx, r); err != nil {
 		return err
 	}
 	// A recording left in copying by a crash restarts its copy from zero.
@@ -65,30 +65,38 @@ func (a *Agent) ingest(ctx context.Context, r *Recording) error {
 var errStagingFull = errors.New("staging disk nearly full")
 
 // checkStagingSpace returns errStagingFull unless the staging disk can take
-// size bytes and still keep StagingReserve free.
-func (a *Agent) checkStagingSpace(ctx context.Context, size int64) error {
+// r and still keep StagingReserve free; safe staged copies are pruned first.
+// The alarm stays up while any recording waits for room.
+func (a *Agent) checkStagingSpace(ctx context.Context, r *Recording) error {
 	free, err := freeSpace(a.StagingDir)
-	if err != nil {
-		return fmt.Errorf("staging free space: %w", err)
-	}
-	if free-size < a.StagingReserve {
-		// Safe copies make room first, oldest first.
+	if err == nil && free-r.Size < a.StagingReserve {
 		if err := a.pruneStaging(ctx); err != nil {
 			return err
 		}
-		if free, err = freeSpace(a.StagingDir); err == nil && free-size >= a.StagingReserve {
-			a.alarms.clear(AlarmStagingFull)
-			return nil
-		}
-		return a.stagingFull(fmt.Sprintf("%d MiB free, %d MiB needed plus a %d MiB reserve", free>>20, size>>20, a.StagingReserve>>20))
+		free, err = freeSpace(a.StagingDir)
 	}
-	a.alarms.clear(AlarmStagingFull)
-	return nil
+	if err != nil {
+		return fmt.Errorf("staging free space: %w", err)
+	}
+	a.waitingMu.Lock()
+	defer a.waitingMu.Unlock()
+	if a.waitingRoom == nil {
+		a.waitingRoom = map[int64]bool{}
+	}
+	if free-r.Size >= a.StagingReserve {
+		delete(a.waitingRoom, r.ID)
+		if len(a.waitingRoom) == 0 {
+			a.alarms.clear(AlarmStagingFull)
+		}
+		return nil
+	}
+	a.waitingRoom[r.ID] = true
+	return a.stagingFull(fmt.Sprintf("%d MiB free, %d MiB needed plus a %d MiB reserve", free>>20, r.Size>>20, a.StagingReserve>>20))
 }
 
 func (a *Agent) stagingFull(detail string) error {
-	a.Logger.Error("ALARM: staging disk nearly full; not taking new footage until there is room", "staging_dir", a.StagingDir, "detail", detail)
-	err := fmt.Errorf("%w (%s): waiting for room; recorders stay as they are", errStagingFull, detail)
+	a.Logger.Error("ALARM: staging disk nearly full; recordings wait until there is room", "staging_dir", a.StagingDir, "detail", detail)
+	err := fmt.Errorf("%w (%s): waiting for room; the recorder keeps it", errStagingFull, detail)
 	a.alarms.set(AlarmStagingFull, err.Error())
 	return err
 }

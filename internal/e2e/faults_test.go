@@ -101,9 +101,10 @@ func TestSecondReadDiffers(t *testing.T) {
 	}
 }
 
-// TestStagingDiskFull runs ingest on a tmpfs too small for the next
-// recording: intake stops with an alarm, nothing fails or is half-written,
-// and ingest goes on by itself once there is room. Needs root for mount.
+// TestStagingDiskFull runs ingest on a tmpfs too small for the largest
+// recording: it waits on its recorder with an alarm while the ones that fit
+// go through, nothing fails or is half-written, and ingest goes on by
+// itself once there is room. Needs root for mount.
 func TestStagingDiskFull(t *testing.T) {
 	if os.Geteuid() != 0 {
 		if os.Getenv("CI") == "true" {
@@ -122,22 +123,30 @@ func TestStagingDiskFull(t *testing.T) {
 	e.start()
 	files := e.dock("DSJ0007", shiftVolume("DSJ0007")) // the oldest is 13 MiB
 
-	e.waitLog("ALARM: staging disk nearly full; not taking new footage until there is room", 1)
-	// Intake stops: nothing is copied, nothing fails, the recorder is untouched.
-	time.Sleep(300 * time.Millisecond)
-	recs, err := e.state.FindRecordings(context.Background(), agent.RecordingFilter{})
-	must(t, err)
-	for _, r := range recs {
-		if r.State != agent.StateDiscovered && r.State != agent.StateCopying {
-			t.Errorf("%s: %s %q while the staging disk is full, want it waiting", r.FileName, r.State, r.Error)
+	big := files[0].Name
+	e.waitFor("the small recordings cleared, the large one waiting for room", func(recs []*agent.Recording) bool {
+		cleared, waiting := 0, false
+		for _, r := range recs {
+			switch {
+			case r.State == agent.StateFailed:
+				t.Fatalf("%s failed on a full disk: %s", r.FileName, r.Error)
+			case r.State == agent.StateCleared:
+				cleared++
+			case r.FileName == big && strings.Contains(r.Error, "staging disk nearly full"):
+				waiting = true
+			}
 		}
+		return cleared == len(files)-1 && waiting
+	})
+	if _, err := os.Stat(filepath.Join(e.mountRoot, "DSJ0007", files[0].Path)); err != nil {
+		t.Fatalf("the waiting recording must stay on the recorder: %v", err)
 	}
-	if !strings.Contains(recs[0].Error, "staging disk nearly full") {
-		t.Errorf("waiting recording says %q, want the reason", recs[0].Error)
+	if partial, _ := filepath.Glob(filepath.Join(staging, "*.partial")); len(partial) != 0 {
+		t.Errorf("staging holds %v, want nothing half-written", partial)
 	}
-	assertOnRecorder(t, e, "DSJ0007", files)
-	if left, _ := filepath.Glob(filepath.Join(staging, "*")); len(left) != 0 {
-		t.Errorf("staging holds %v, want nothing half-written", left)
+	st, err := e.agent.Status(context.Background())
+	if err != nil || len(st.Alarms) != 1 || st.Alarms[0].Kind != agent.AlarmStagingFull {
+		t.Errorf("dock status alarms %+v, %v; want staging_full", st.Alarms, err)
 	}
 
 	// The administrator makes room; ingest resumes by itself.
@@ -148,6 +157,9 @@ func TestStagingDiskFull(t *testing.T) {
 		if r.State != agent.StateCleared {
 			t.Errorf("%s: %s %q, want cleared", r.FileName, r.State, r.Error)
 		}
+	}
+	if st, _ := e.agent.Status(context.Background()); len(st.Alarms) != 0 {
+		t.Errorf("alarms after room was made: %+v", st.Alarms)
 	}
 }
 

@@ -1,0 +1,107 @@
+package agent
+
+import (
+	"context"
+	"time"
+)
+
+// stage is one step of the pipeline and how it is scheduled.
+type stage struct {
+	wake   chan struct{} // signalled when a recording may have entered states
+	states []State       // the states step takes recordings from
+	step   func(context.Context, *Recording) error
+	// retry says whether a step error may pass by itself; the recording is
+	// then tried again after a growing pause, else it is marked failed.
+	retry   func(error) bool
+	workers int // steps at once
+	// exclusive, if set, names a resource (the recorder) that only one step
+	// may use at a time.
+	exclusive func(*Recording) string
+}
+
+// stage returns a service that applies s.step to recordings in s.states,
+// oldest recording first so that the nearest deadlines go first, up to
+// s.workers at once. A step's error is recorded on its recording. The
+// service returns only the state store's errors.
+func (a *Agent) stage(s stage) func(context.Context) error {
+	return func(ctx context.Context) error {
+		type result struct {
+			r   *Recording
+			err error
+		}
+		results := make(chan result)
+		running := map[int64]bool{}
+		busy := map[string]bool{}
+		attempts := map[int64]int{}
+		notBefore := map[int64]time.Time{}
+		defer func() {
+			for range running {
+				<-results // let the steps see ctx is done and return
+			}
+		}()
+		for {
+			// Start what may start now.
+			var nextRetry time.Time
+			if len(running) < s.workers {
+				recs, err := a.State.FindRecordings(ctx, RecordingFilter{States: s.states})
+				if err != nil {
+					return err
+				}
+				for _, r := range recs {
+					if len(running) == s.workers {
+						break
+					}
+					if running[r.ID] || s.exclusive != nil && busy[s.exclusive(r)] {
+						continue
+					}
+					if t, ok := notBefore[r.ID]; ok && time.Now().Before(t) {
+						if nextRetry.IsZero() || t.Before(nextRetry) {
+							nextRetry = t
+						}
+						continue
+					}
+					running[r.ID] = true
+					if s.exclusive != nil {
+						busy[s.exclusive(r)] = true
+					}
+					go func() { results <- result{r, s.step(ctx, r)} }()
+				}
+			}
+
+			var retryAt <-chan time.Time
+			if !nextRetry.IsZero() {
+				retryAt = time.After(time.Until(nextRetry))
+			}
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-s.wake:
+			case <-retryAt:
+			case res := <-results:
+				r := res.r
+				delete(running, r.ID)
+				if s.exclusive != nil {
+					delete(busy, s.exclusive(r))
+				}
+				if res.err == nil || ctx.Err() != nil {
+					delete(attempts, r.ID)
+					delete(notBefore, r.ID)
+					continue
+				}
+				if s.retry(res.err) {
+					attempts[r.ID]++
+					backoff := min(time.Second<<min(attempts[r.ID]-1, 6), maxBackoff)
+					notBefore[r.ID] = time.Now().Add(backoff)
+					a.Logger.Warn("will retry", "file", r.FileName, "state", r.State, "in", backoff, "err", res.err)
+					r.Error = res.err.Error()
+				} else {
+					a.Logger.Error("recording failed", "file", r.FileName, "state", r.State, "err", res.err)
+					r.State, r.Error = StateFailed, res.err.Error()
+				}
+				if err := a.State.UpdateRecording(ctx, r); err != nil {
+					return err
+				}
+			}
+		}
+	}
+}
