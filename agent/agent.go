@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"evidock"
 )
 
@@ -45,6 +47,11 @@ type Agent struct {
 	// bandwidth is shared); MaxUploads bounds uploads at once on the link.
 	MaxCopies  int
 	MaxUploads int
+
+	// UploadLimiter, if set, paces the object store's uploads; Bandwidth
+	// says what its rate is at each time of day.
+	UploadLimiter *rate.Limiter
+	Bandwidth     BandwidthSchedule
 
 	// ClearAfter says when recordings are deleted from recorders;
 	// SkipSourceReverify drops the second read before deleting.
@@ -116,6 +123,9 @@ func (a *Agent) setDefaults() {
 	a.uploadWake = make(chan struct{}, 1)
 	a.registerWake = make(chan struct{}, 1)
 	a.clearWake = make(chan struct{}, 1)
+	if a.UploadLimiter == nil {
+		a.UploadLimiter = rate.NewLimiter(rate.Inf, 1<<20)
+	}
 	if a.ClearAfter == "" {
 		a.ClearAfter = ClearAfterRegistered
 	}
@@ -140,6 +150,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	}{
 		{"watch", a.watch},
 		{"janitor", a.janitor},
+		{"throttle", a.throttle},
 		// A recorder problem is not retried in place: the recording fails and
 		// starts over when the recorder is docked again. A full staging disk
 		// is waited out.

@@ -114,20 +114,28 @@ type Store struct {
 // Open validates cfg and returns a Store for its bucket, creating the bucket
 // when cfg.CreateBucket is set. It returns EUNAVAILABLE if the store cannot
 // be reached and ENOTFOUND if the bucket does not exist.
-func Open(ctx context.Context, cfg Config) (*Store, error) {
+func Open(ctx context.Context, cfg Config, opts ...Option) (*Store, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	// A transport of our own: no proxy or CA bundle from the environment.
+	var transport http.RoundTripper = &http.Transport{
+		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConnsPerHost:   32,
+		IdleConnTimeout:       90 * time.Second,
+		ResponseHeaderTimeout: 2 * time.Minute,
+	}
+	if o.limiter != nil {
+		transport = &throttledTransport{next: transport, limiter: o.limiter}
+	}
 	awsCfg := aws.Config{
-		Region:      cfg.Region,
-		Credentials: credentials.NewStaticCredentialsProvider(cfg.AccessKeyID, cfg.SecretAccessKey, ""),
-		// A client of our own: no proxy or CA bundle from the environment.
-		HTTPClient: &http.Client{Transport: &http.Transport{
-			DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-			MaxIdleConnsPerHost:   32,
-			IdleConnTimeout:       90 * time.Second,
-			ResponseHeaderTimeout: 2 * time.Minute,
-		}},
+		Region:           cfg.Region,
+		Credentials:      credentials.NewStaticCredentialsProvider(cfg.AccessKeyID, cfg.SecretAccessKey, ""),
+		HTTPClient:       &http.Client{Transport: transport},
 		RetryMaxAttempts: 5,
 	}
 	client := s3.NewFromConfig(awsCfg, func(o *s3.Options) {

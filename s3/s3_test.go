@@ -11,6 +11,8 @@ import (
 	"evidock"
 	"evidock/internal/s3test"
 	"evidock/s3"
+
+	"golang.org/x/time/rate"
 )
 
 func randomBytes(n int, seed uint64) []byte {
@@ -191,5 +193,25 @@ func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestUploadLimiter checks that uploads keep to the limiter's pace.
+func TestUploadLimiter(t *testing.T) {
+	srv := s3test.Start(t)
+	limiter := rate.NewLimiter(rate.Limit(4<<20), 256<<10) // 4 MiB/s
+	store, err := s3.Open(context.Background(), srv.Config(), s3.WithUploadLimiter(limiter))
+	must(t, err)
+	body := randomBytes(2<<20, 9)
+	start := time.Now()
+	must(t, store.PutObject(context.Background(), "clips/slow/one", bytes.NewReader(body), int64(len(body)), nil))
+	if took := time.Since(start); took < 400*time.Millisecond {
+		t.Errorf("2 MiB at 4 MiB/s took %v, want about 0.5 s", took)
+	}
+	limiter.SetLimit(rate.Inf)
+	start = time.Now()
+	must(t, store.PutObject(context.Background(), "clips/slow/two", bytes.NewReader(body), int64(len(body)), nil))
+	if took := time.Since(start); took > 400*time.Millisecond {
+		t.Errorf("unlimited 2 MiB took %v", took)
 	}
 }

@@ -108,6 +108,7 @@ type Strings struct {
 	Unsafe       string // the banner when it must stay
 	Unknown      string // a value not known yet (speed, time left)
 	Alarm        string // label of an alarm
+	Colon        string // between a label and what follows, in running text
 	Phases       map[agent.Phase]string
 	Reasons      map[string]string // by agent.RecorderStatus.ReasonCode
 	States       map[agent.State]string
@@ -139,6 +140,7 @@ var zhCN = &Strings{
 	Unsafe:      "请勿拔出",
 	Unknown:     "—",
 	Alarm:       "警报",
+	Colon:       "：",
 	Phases: map[agent.Phase]string{
 		agent.PhaseCopying:   "正在复制",
 		agent.PhaseUploading: "正在上传",
@@ -196,6 +198,7 @@ var en = &Strings{
 	Unsafe:      "Do not unplug",
 	Unknown:     "—",
 	Alarm:       "Alarm",
+	Colon:       ": ",
 	Phases: map[agent.Phase]string{
 		agent.PhaseCopying:   "Copying",
 		agent.PhaseUploading: "Uploading",

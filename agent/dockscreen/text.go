@@ -36,7 +36,7 @@ func WriteText(w io.Writer, v *View) error {
 	}
 	fmt.Fprintln(bw, title)
 	for _, a := range v.Alarms {
-		fmt.Fprintf(bw, "%s: %s", strings.ToUpper(t.Alarm), a.Text)
+		fmt.Fprintf(bw, "%s%s%s", strings.ToUpper(t.Alarm), t.Colon, a.Text)
 		if a.Detail != "" {
 			fmt.Fprintf(bw, " (%s)", a.Detail)
 		}
@@ -50,7 +50,7 @@ func WriteText(w io.Writer, v *View) error {
 	for _, c := range v.Cards {
 		verdict := strings.ToUpper(c.Banner)
 		if c.Reason != "" {
-			verdict += ": " + c.Reason
+			verdict += t.Colon + c.Reason
 		}
 		rows = append(rows, []string{c.Serial, c.Officer, ProgressBar(c.Percent), c.Files, c.Footage, c.Speed, c.ETA, verdict})
 	}
@@ -60,13 +60,13 @@ func WriteText(w io.Writer, v *View) error {
 		for _, f := range c.Attention {
 			line := "  " + c.Serial + "  " + f.FileName + "  " + f.StateText
 			if f.Note != "" {
-				line += ": " + f.Note
+				line += t.Colon + f.Note
 			}
 			notes = append(notes, line)
 		}
 	}
 	if len(notes) > 0 {
-		fmt.Fprintln(bw, t.Attention+":")
+		fmt.Fprintln(bw, t.Attention+strings.TrimSpace(t.Colon))
 		for _, n := range notes {
 			fmt.Fprintln(bw, n)
 		}

@@ -200,5 +200,10 @@ func FormatBytesOf(done, total int64) string {
 	if div == 1 {
 		return fmt.Sprintf("%d / %d B", done, total)
 	}
-	return fmt.Sprintf("%.1f / %.1f %s", float64(done)/div, float64(total)/div, unit)
+	// Three significant digits or so: "0.4 / 1.2 GB", "12.0 / 31.0 MB", "120 / 300 MB".
+	prec := 1
+	if float64(total)/div >= 100 {
+		prec = 0
+	}
+	return fmt.Sprintf("%.*f / %.*f %s", prec, float64(done)/div, prec, float64(total)/div, unit)
 }

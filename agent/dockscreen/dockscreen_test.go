@@ -1,0 +1,509 @@
+package dockscreen
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"evidock/agent"
+)
+
+// fakeSource is a StatusSource with a fixed answer.
+type fakeSource struct {
+	st  *agent.DockStatus
+	err error
+}
+
+func (f *fakeSource) Status(context.Context) (*agent.DockStatus, error) { return f.st, f.err }
+
+// fixture is a dock with a recorder copying at 40%, one done, one that needs
+// attention, and a full staging disk.
+func fixture() *agent.DockStatus {
+	return &agent.DockStatus{
+		StationID: "dock-01",
+		At:        time.Date(2024, 5, 1, 1, 30, 5, 0, time.UTC), // 09:30:05 in Beijing
+		Alarms:    []agent.Alarm{{Kind: agent.AlarmStagingFull, Message: "staging disk nearly full: 300 MiB free of 512 MiB reserve"}},
+		Recorders: []agent.RecorderStatus{
+			{
+				Volume: "/media/evidock/DSJ0001", DeviceSerial: "DSJ0001", OfficerNo: "100234",
+				FilesDone: 1, FilesTotal: 3, BytesDone: 800_000_000, BytesTotal: 2_000_000_000,
+				BytesPerSec: 42_000_000, ETASeconds: 28.6, Phase: agent.PhaseCopying,
+				Reason: "do not unplug: footage is being copied off the recorder", ReasonCode: agent.ReasonCopying,
+				Recordings: []agent.RecordingStatus{
+					{FileName: "DSJ0001_100234_20240501083000_0001.mp4", Size: 200_000_000, State: agent.StateCleared, Done: 400_000_000},
+					{FileName: "DSJ0001_100234_20240501090000_0002.mp4", Size: 500_000_000, State: agent.StateCopying, Done: 400_000_000},
+					{FileName: "DSJ0001_100234_20240501093000_0003.mp4", Size: 300_000_000, State: agent.StateDiscovered},
+				},
+			},
+			{
+				Volume: "/media/evidock/DSJ0002", DeviceSerial: "DSJ0002", OfficerNo: "100235",
+				FilesDone: 2, FilesTotal: 2, BytesDone: 600_000_000, BytesTotal: 600_000_000,
+				ETASeconds: -1, Phase: agent.PhaseDone, SafeToUnplug: true,
+				Reason: "safe to unplug: all footage is stored, registered and cleared", ReasonCode: agent.ReasonDone,
+				Recordings: []agent.RecordingStatus{
+					{FileName: "DSJ0002_100235_20240501080000_0001.mp4", Size: 100_000_000, State: agent.StateCleared, Done: 200_000_000},
+					{FileName: "DSJ0002_100235_20240501081500_0002.mp4", Size: 200_000_000, State: agent.StateCleared, Done: 400_000_000},
+				},
+			},
+			{
+				Volume: "/media/evidock/DSJ0003", DeviceSerial: "DSJ0003", OfficerNo: "100236",
+				FilesDone: 2, FilesTotal: 3, BytesDone: 240_000_000, BytesTotal: 240_000_000,
+				ETASeconds: -1, Phase: agent.PhaseAttention, SafeToUnplug: true,
+				Reason: "safe to unplug, but some files need attention: see the list", ReasonCode: agent.ReasonNeedsAttention,
+				Recordings: []agent.RecordingStatus{
+					{FileName: "DSJ0003_100236_20240501070000_0001.mp4", Size: 40_000_000, State: agent.StateCleared, Done: 80_000_000},
+					{FileName: "DSJ0003_100236_20240501071000_0002.mp4", Size: 80_000_000, State: agent.StateFailed, Note: "copy: read /media/evidock/DSJ0003/DCIM/0002.mp4: input/output error"},
+					{FileName: "DSJ0003_100236_20240501072000_0003.mp4", Size: 80_000_000, State: agent.StateKept, Done: 160_000_000, Note: "ALARM: second read gave different bytes: not cleared; check the recorder and its cable"},
+				},
+			},
+		},
+	}
+}
+
+// quietLogger keeps the expected status failures out of the test output.
+var quietLogger = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// get serves one request to h and returns the response and its body.
+func get(t *testing.T, h http.Handler, method, target string, header ...string) (*http.Response, string) {
+	t.Helper()
+	req := httptest.NewRequest(method, target, nil)
+	req.Host = "127.0.0.1:8441"
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	res := rec.Result()
+	b, _ := io.ReadAll(res.Body)
+	return res, string(b)
+}
+
+func mustContain(t *testing.T, what, body string, wants ...string) {
+	t.Helper()
+	for _, w := range wants {
+		if !strings.Contains(body, w) {
+			t.Errorf("%s lacks %q", what, w)
+		}
+	}
+}
+
+func mustNotContain(t *testing.T, what, body string, nots ...string) {
+	t.Helper()
+	for _, w := range nots {
+		if strings.Contains(body, w) {
+			t.Errorf("%s has %q", what, w)
+		}
+	}
+}
+
+func TestPageChineseByDefault(t *testing.T) {
+	h := New(&fakeSource{st: fixture()})
+	res, body := get(t, h, "GET", "/")
+	if res.StatusCode != 200 || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/html") {
+		t.Fatalf("GET / = %d %s", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	mustContain(t, "zh-CN page", body,
+		`<html lang="zh-CN">`, "执法记录仪停靠站", "dock-01",
+		"请勿拔出", "可以拔出", "正在从记录仪复制视频", "全部视频已保存、登记，并已从记录仪清除", "部分文件需要处理",
+		"本机暂存磁盘将满", "staging disk nearly full",
+		"DSJ0001", "100234", `value="40"`, "40%", "1 / 3", "0.4 / 1.0 GB", "42.0 MB/s", "00:29",
+		"正在复制", "已完成", "需要处理的文件",
+		"DSJ0003_100236_20240501071000_0002.mp4", "失败", "input/output error",
+		"DSJ0003_100236_20240501072000_0003.mp4", "保留在记录仪上",
+		"2024-05-01 09:30:05", "北京时间", `href="?lang=en"`)
+	mustNotContain(t, "zh-CN page", body, "Safe to unplug", "Do not unplug",
+		// A cleared file needs no attention.
+		"DSJ0003_100236_20240501070000_0001.mp4")
+	if n := strings.Count(body, `class="banner unsafe"`); n != 1 {
+		t.Errorf("%d red banners, want 1", n)
+	}
+	if n := strings.Count(body, `class="banner safe"`); n != 2 {
+		t.Errorf("%d green banners, want 2", n)
+	}
+}
+
+func TestPageEnglish(t *testing.T) {
+	h := New(&fakeSource{st: fixture()})
+	for _, tt := range []struct {
+		target string
+		header []string
+	}{
+		{"/?lang=en", nil},
+		{"/?lang=en-US", nil},
+		{"/", []string{"Accept-Language", "en-GB,en;q=0.9"}},
+		{"/?lang=en", []string{"Accept-Language", "zh-CN,zh;q=0.9"}}, // the query wins
+	} {
+		_, body := get(t, h, "GET", tt.target, tt.header...)
+		mustContain(t, tt.target+" "+strings.Join(tt.header, " "), body,
+			`<html lang="en">`, "Recorder dock", "Do not unplug", "Safe to unplug",
+			"footage is being copied off the recorder", "all footage is stored, registered and cleared",
+			"The dock&#39;s staging disk is nearly full", "Copying", "Files that need attention", "failed",
+			"kept on the recorder", "Beijing time", `href="?lang=zh-CN"`)
+		mustNotContain(t, tt.target, body, "请勿拔出", "可以拔出")
+	}
+	// And the query wins the other way too.
+	_, body := get(t, h, "GET", "/?lang=zh-CN", "Accept-Language", "en")
+	mustContain(t, "?lang=zh-CN with Accept-Language en", body, "请勿拔出")
+	// An unknown language is the default.
+	_, body = get(t, h, "GET", "/?lang=fr")
+	mustContain(t, "?lang=fr", body, "请勿拔出")
+}
+
+func TestPanelIsThePageLivePart(t *testing.T) {
+	h := New(&fakeSource{st: fixture()})
+	res, body := get(t, h, "GET", "/panel?lang=en")
+	if res.StatusCode != 200 {
+		t.Fatalf("GET /panel = %d", res.StatusCode)
+	}
+	mustContain(t, "panel", body, "Do not unplug", "DSJ0002")
+	mustNotContain(t, "panel", body, "<html", "<script")
+	if res.Header.Get("Cache-Control") != "no-store" {
+		t.Errorf("panel Cache-Control %q", res.Header.Get("Cache-Control"))
+	}
+}
+
+func TestEmptyDock(t *testing.T) {
+	h := New(&fakeSource{st: &agent.DockStatus{StationID: "dock-01", At: time.Now()}})
+	_, body := get(t, h, "GET", "/")
+	mustContain(t, "empty zh-CN", body, "请插入执法记录仪")
+	mustNotContain(t, "empty zh-CN", body, "banner", "alarm-text")
+	_, body = get(t, h, "GET", "/?lang=en")
+	mustContain(t, "empty en", body, "Dock a recorder")
+	_, body = get(t, h, "GET", "/api/status")
+	var m map[string]any
+	if err := json.Unmarshal([]byte(body), &m); err != nil {
+		t.Fatal(err)
+	}
+	if r, ok := m["recorders"].([]any); !ok || len(r) != 0 {
+		t.Errorf("recorders of an empty dock: %#v, want []", m["recorders"])
+	}
+	if a, ok := m["alarms"].([]any); !ok || len(a) != 0 {
+		t.Errorf("alarms: %#v, want []", m["alarms"])
+	}
+}
+
+func TestStatusUnavailable(t *testing.T) {
+	h := New(&fakeSource{err: errors.New("state store: database is locked")}, WithLogger(quietLogger))
+	res, body := get(t, h, "GET", "/")
+	if res.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("GET / = %d, want 503", res.StatusCode)
+	}
+	mustContain(t, "unavailable page", body, "无法读取停靠站状态", "database is locked")
+	mustNotContain(t, "unavailable page", body, "可以拔出", "请插入执法记录仪")
+	res, body = get(t, h, "GET", "/api/status")
+	if res.StatusCode != http.StatusServiceUnavailable || !strings.Contains(body, `"error":"state store: database is locked"`) {
+		t.Errorf("GET /api/status = %d %s", res.StatusCode, body)
+	}
+}
+
+func TestAPIStatusJSON(t *testing.T) {
+	h := New(&fakeSource{st: fixture()})
+	res, body := get(t, h, "GET", "/api/status")
+	if res.StatusCode != 200 || res.Header.Get("Content-Type") != "application/json" {
+		t.Fatalf("GET /api/status = %d %s", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	var doc struct {
+		StationID string `json:"station_id"`
+		At        string `json:"at"`
+		Alarms    []map[string]any
+		Recorders []map[string]any
+	}
+	if err := json.Unmarshal([]byte(body), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.StationID != "dock-01" || len(doc.Recorders) != 3 || len(doc.Alarms) != 1 || doc.At == "" {
+		t.Fatalf("status %s", body)
+	}
+	if doc.Alarms[0]["kind"] != "staging_full" {
+		t.Errorf("alarm %v", doc.Alarms[0])
+	}
+	r := doc.Recorders[0]
+	for k, want := range map[string]any{
+		"device_serial": "DSJ0001", "officer_no": "100234", "files_done": 1.0, "files_total": 3.0,
+		"bytes_done": 8e8, "bytes_total": 2e9, "bytes_per_sec": 4.2e7, "eta_seconds": 28.6,
+		"phase": "copying", "safe_to_unplug": false, "reason_code": "copying",
+	} {
+		if r[k] != want {
+			t.Errorf("recorders[0].%s = %#v, want %#v", k, r[k], want)
+		}
+	}
+	if recs, _ := r["recordings"].([]any); len(recs) != 3 {
+		t.Errorf("recorders[0].recordings = %#v", r["recordings"])
+	}
+	if doc.Recorders[2]["safe_to_unplug"] != true || doc.Recorders[2]["phase"] != "attention" {
+		t.Errorf("recorders[2] = %v", doc.Recorders[2])
+	}
+}
+
+func TestSafeDefaults(t *testing.T) {
+	h := New(&fakeSource{st: fixture()})
+	for _, target := range []string{"/", "/panel", "/api/status", "/static/dockscreen.css", "/nope"} {
+		res, _ := get(t, h, "GET", target)
+		for k, want := range map[string]string{
+			"Content-Security-Policy": csp,
+			"X-Content-Type-Options":  "nosniff",
+			"X-Frame-Options":         "DENY",
+		} {
+			if got := res.Header.Get(k); got != want {
+				t.Errorf("GET %s: %s %q, want %q", target, k, got, want)
+			}
+		}
+	}
+	if !strings.HasPrefix(csp, "default-src 'self'") {
+		t.Errorf("CSP %q", csp)
+	}
+	for _, m := range []string{"POST", "PUT", "DELETE", "PATCH", "OPTIONS"} {
+		for _, target := range []string{"/", "/api/status", "/nope"} {
+			res, _ := get(t, h, m, target)
+			if res.StatusCode != http.StatusMethodNotAllowed || res.Header.Get("Allow") != "GET, HEAD" {
+				t.Errorf("%s %s = %d (Allow %q), want 405", m, target, res.StatusCode, res.Header.Get("Allow"))
+			}
+		}
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	res, err := http.Head(srv.URL + "/")
+	if err != nil || res.StatusCode != 200 {
+		t.Errorf("HEAD / = %v, %v", res, err)
+	}
+	if res, _ := get(t, h, "GET", "/nope"); res.StatusCode != 404 {
+		t.Errorf("GET /nope = %d", res.StatusCode)
+	}
+	if res, _ := get(t, h, "GET", "/metrics"); res.StatusCode != 404 {
+		t.Errorf("GET /metrics without metrics = %d", res.StatusCode)
+	}
+	for target, ctype := range map[string]string{
+		"/static/dockscreen.css": "text/css; charset=utf-8",
+		"/static/dockscreen.js":  "text/javascript; charset=utf-8",
+		"/static/icon.svg":       "image/svg+xml",
+	} {
+		if res, _ := get(t, h, "GET", target); res.StatusCode != 200 || res.Header.Get("Content-Type") != ctype {
+			t.Errorf("GET %s = %d %q, want %q", target, res.StatusCode, res.Header.Get("Content-Type"), ctype)
+		}
+	}
+}
+
+func TestLoopbackHostOnly(t *testing.T) {
+	for host, want := range map[string]int{
+		"127.0.0.1:8441": 200, "localhost:8441": 200, "LOCALHOST": 200, "[::1]:8441": 200, "127.0.0.2": 200,
+		"evil.example:8441": 403, "192.168.1.20:8441": 403, "": 403,
+	} {
+		req := httptest.NewRequest("GET", "/api/status", nil)
+		req.Host = host
+		rec := httptest.NewRecorder()
+		New(&fakeSource{st: fixture()}).ServeHTTP(rec, req)
+		if rec.Code != want {
+			t.Errorf("Host %q: %d, want %d", host, rec.Code, want)
+		}
+		rec = httptest.NewRecorder()
+		New(&fakeSource{st: fixture()}, WithRemote()).ServeHTTP(rec, req)
+		if rec.Code != 200 {
+			t.Errorf("Host %q WithRemote: %d, want 200", host, rec.Code)
+		}
+	}
+}
+
+func TestWithMetrics(t *testing.T) {
+	m := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "evidock_up 1\n") })
+	res, body := get(t, New(&fakeSource{st: fixture()}, WithMetrics(m)), "GET", "/metrics")
+	if res.StatusCode != 200 || body != "evidock_up 1\n" {
+		t.Errorf("GET /metrics = %d %q", res.StatusCode, body)
+	}
+}
+
+// TestNothingFromOutside checks that every resource the page names is the
+// dock's own: an isolated network has no CDN.
+func TestNothingFromOutside(t *testing.T) {
+	h := New(&fakeSource{st: fixture()})
+	_, page := get(t, h, "GET", "/")
+	_, css := get(t, h, "GET", "/static/dockscreen.css")
+	_, js := get(t, h, "GET", "/static/dockscreen.js")
+	for name, body := range map[string]string{"page": page, "css": css, "js": js} {
+		mustNotContain(t, name, body, "http:", "https:", "//cdn", "@import", "@font-face", "url(")
+	}
+	refs := regexp.MustCompile(`(?:src|href)="([^"]*)"`).FindAllStringSubmatch(page, -1)
+	if len(refs) < 3 {
+		t.Fatalf("page has %d references, want the stylesheet, script and icon at least", len(refs))
+	}
+	for _, m := range refs {
+		if strings.Contains(m[1], ":") || strings.HasPrefix(m[1], "/") {
+			t.Errorf("page refers to %q; want a relative reference to the dock itself", m[1])
+		}
+	}
+	mustNotContain(t, "page", page, "style=", "onclick", "<script>")
+}
+
+func TestClient(t *testing.T) {
+	srv := httptest.NewServer(New(&fakeSource{st: fixture()}))
+	defer srv.Close()
+	st, err := NewClient(srv.URL).Status(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fixture()
+	if st.StationID != want.StationID || !st.At.Equal(want.At) || len(st.Recorders) != 3 || st.Recorders[0].BytesDone != want.Recorders[0].BytesDone ||
+		st.Recorders[2].Recordings[2].Note != want.Recorders[2].Recordings[2].Note || st.Alarms[0] != want.Alarms[0] {
+		t.Errorf("client got %+v", st)
+	}
+
+	bad := httptest.NewServer(New(&fakeSource{err: errors.New("state store: closed")}, WithLogger(quietLogger)))
+	defer bad.Close()
+	_, err = NewClient(bad.URL + "/").Status(context.Background())
+	var se *StatusError
+	if !errors.As(err, &se) || se.Code != 503 || se.Message != "state store: closed" {
+		t.Errorf("client of a failing dock screen: %v", err)
+	}
+
+	bad.Close()
+	if _, err = NewClient(bad.URL).Status(context.Background()); err == nil || errors.As(err, &se) {
+		t.Errorf("client of a dock screen that is gone: %v, want a transport error", err)
+	}
+}
+
+func TestIsLoopbackHost(t *testing.T) {
+	for in, want := range map[string]bool{
+		"127.0.0.1": true, "127.0.0.1:8441": true, "::1": true, "[::1]:80": true, "localhost": true, "localhost:1": true,
+		"0.0.0.0:8441": false, ":8441": false, "[::]:8441": false, "10.0.0.1": false, "dock.local": false, "": false,
+	} {
+		if got := IsLoopbackHost(in); got != want {
+			t.Errorf("IsLoopbackHost(%q) = %v, want %v", in, got, want)
+		}
+	}
+}
+
+// The rest are the view's formatting, with known answers.
+
+func TestFormatETA(t *testing.T) {
+	for in, want := range map[float64]string{
+		0: "00:00", 0.2: "00:01", 28.6: "00:29", 59.2: "01:00", 599: "09:59", 3599.5: "1:00:00",
+		3725: "1:02:05", 36000: "10:00:00", -1: "—",
+	} {
+		if got := FormatETA(in); got != want {
+			t.Errorf("FormatETA(%v) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestPercentAndBar(t *testing.T) {
+	for _, tt := range []struct {
+		done, total int64
+		want        int
+		bar         string
+	}{
+		{0, 100, 0, "[░░░░░░░░░░░░░░░░░░░░]   0%"},
+		{40, 100, 40, "[████████░░░░░░░░░░░░]  40%"},
+		{54, 100, 54, "[██████████░░░░░░░░░░]  54%"},
+		{999, 1000, 99, "[███████████████████░]  99%"},
+		{1000, 1000, 100, "[████████████████████] 100%"},
+		{0, 0, 100, "[████████████████████] 100%"},
+		{-5, 10, 0, "[░░░░░░░░░░░░░░░░░░░░]   0%"},
+	} {
+		p := Percent(tt.done, tt.total)
+		if p != tt.want || ProgressBar(p) != tt.bar {
+			t.Errorf("Percent(%d, %d) = %d %q, want %d %q", tt.done, tt.total, p, ProgressBar(p), tt.want, tt.bar)
+		}
+	}
+}
+
+func TestFormatBytesAndRate(t *testing.T) {
+	for _, tt := range []struct {
+		done, total int64
+		want        string
+	}{
+		{0, 512, "0 / 512 B"}, {1500, 2500, "1.5 / 2.5 kB"}, {120e6, 300e6, "120 / 300 MB"}, {400e6, 1e9, "0.4 / 1.0 GB"}, {12e6, 31e6, "12.0 / 31.0 MB"},
+	} {
+		if got := FormatBytesOf(tt.done, tt.total); got != tt.want {
+			t.Errorf("FormatBytesOf(%d, %d) = %q, want %q", tt.done, tt.total, got, tt.want)
+		}
+	}
+	for in, want := range map[float64]string{0: "—", -1: "—", 42e6: "42.0 MB/s", 123456: "0.1 MB/s"} {
+		if got := FormatRate(in, "—"); got != want {
+			t.Errorf("FormatRate(%v) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestParseLang(t *testing.T) {
+	for in, want := range map[string]Lang{"zh-CN": Chinese, "zh": Chinese, "ZH-cn": Chinese, "zh-Hans": Chinese, "en": English, "en-US": English, "EN": English} {
+		if got, err := ParseLang(in); err != nil || got != want {
+			t.Errorf("ParseLang(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "fr", "klingon!", "de-DE"} {
+		if _, err := ParseLang(in); err == nil {
+			t.Errorf("ParseLang(%q) accepted", in)
+		}
+	}
+}
+
+func TestEnvLang(t *testing.T) {
+	for _, tt := range []struct {
+		lcAll, lang string
+		want        Lang
+	}{
+		{"", "", English}, {"", "zh_CN.UTF-8", Chinese}, {"", "en_US.UTF-8", English},
+		{"C", "zh_CN.UTF-8", English}, {"zh_TW.UTF-8", "en_US.UTF-8", Chinese},
+	} {
+		t.Setenv("LC_ALL", tt.lcAll)
+		t.Setenv("LC_MESSAGES", "")
+		t.Setenv("LANG", tt.lang)
+		if got := EnvLang(); got != tt.want {
+			t.Errorf("LC_ALL=%q LANG=%q: %q, want %q", tt.lcAll, tt.lang, got, tt.want)
+		}
+	}
+}
+
+func TestWriteText(t *testing.T) {
+	var buf bytes.Buffer
+	if err := WriteText(&buf, NewView(fixture(), English)); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	t.Logf("\n%s", out)
+	mustContain(t, "en text", out,
+		"Recorder dock · Station dock-01 · Updated 2024-05-01 09:30:05 (Beijing time)",
+		"ALARM: The dock's staging disk is nearly full",
+		"DSJ0001", "100234", "[████████░░░░░░░░░░░░]  40%", "1 / 3", "42.0 MB/s", "00:29",
+		"DO NOT UNPLUG: footage is being copied off the recorder",
+		"SAFE TO UNPLUG: all footage is stored, registered and cleared",
+		"Files that need attention:", "DSJ0003  DSJ0003_100236_20240501071000_0002.mp4  failed: copy:")
+
+	buf.Reset()
+	if err := WriteText(&buf, NewView(fixture(), Chinese)); err != nil {
+		t.Fatal(err)
+	}
+	zh := buf.String()
+	t.Logf("\n%s", zh)
+	mustContain(t, "zh text", zh, "请勿拔出：正在从记录仪复制视频", "可以拔出：全部视频已保存", "警报：本机暂存磁盘将满", "需要处理的文件：", "失败：copy:")
+	// The verdicts start in one column, counting Chinese characters as two cells.
+	var cols []int
+	for _, line := range strings.Split(zh, "\n") {
+		for _, v := range []string{"能否拔出", "请勿拔出", "可以拔出"} {
+			if i := strings.Index(line, v); i >= 0 {
+				cols = append(cols, displayWidth(line[:i]))
+			}
+		}
+	}
+	if len(cols) != 4 {
+		t.Fatalf("found %d verdict columns, want 4 (heading and 3 recorders)", len(cols))
+	}
+	for _, c := range cols[1:] {
+		if c != cols[0] {
+			t.Errorf("verdict columns %v are not aligned", cols)
+			break
+		}
+	}
+
+	buf.Reset()
+	WriteText(&buf, NewView(&agent.DockStatus{StationID: "dock-01"}, Chinese))
+	mustContain(t, "empty zh text", buf.String(), "请插入执法记录仪")
+}
