@@ -36,6 +36,8 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeClip$$' -fuzztime $(FUZZTIME) ./server/http
 	$(GO) test -run '^$$' -fuzz '^FuzzReadMP4Info$$' -fuzztime $(FUZZTIME) ./firmware-bridge/sim
 	$(GO) test -run '^$$' -fuzz '^FuzzParseSize$$' -fuzztime $(FUZZTIME) ./firmware-bridge/sim
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeFrame$$' -fuzztime $(FUZZTIME) ./firmware-bridge/protocol
+	$(GO) test -run '^$$' -fuzz '^FuzzUnmarshalPayload$$' -fuzztime $(FUZZTIME) ./firmware-bridge/protocol
 
 demo: tools build
 	scripts/demo.sh

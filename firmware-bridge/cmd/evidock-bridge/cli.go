@@ -9,13 +9,15 @@ import (
 	"os"
 	"slices"
 	"strings"
+
+	"evidock/internal/cli"
 )
 
-// Exit codes of evidock-bridge.
+// Exit codes of evidock-bridge, those of every evidock command.
 const (
-	ExitOK      = 0
-	ExitFailure = 1 // the command ran and failed
-	ExitUsage   = 2 // the command line was wrong; nothing was done
+	ExitOK      = cli.ExitOK
+	ExitFailure = cli.ExitFailure // the command ran and failed
+	ExitUsage   = cli.ExitUsage   // the command line was wrong; nothing was done
 )
 
 // Command is one subcommand of evidock-bridge.
@@ -37,12 +39,22 @@ type commandDef struct {
 
 // commands are the subcommands, in the order usage lists them.
 var commands = []commandDef{
+	{"ports", "list serial ports and mark recorders", func(m *Main) Command { return &PortsCommand{Stdout: m.Stdout} }},
+	{"info", "identify a recorder: info, clock, battery, storage", func(m *Main) Command { return &InfoCommand{Stdout: m.Stdout} }},
+	{"set-info", "bind a recorder to an officer and unit (password)", func(m *Main) Command { return &SetInfoCommand{Stdout: m.Stdout} }},
+	{"sync-time", "set a recorder's clock to this PC's (password)", func(m *Main) Command { return &SyncTimeCommand{Stdout: m.Stdout} }},
+	{"msdc", "switch a recorder to USB mass storage (password)", func(m *Main) Command { return &MSCCommand{Stdout: m.Stdout} }},
+	{"list", "list the recordings on a recorder", func(m *Main) Command { return &ListCommand{Stdout: m.Stdout} }},
+	{"pull", "download recordings over serial, verified, resumable", func(m *Main) Command { return &PullCommand{Stdout: m.Stdout, Stderr: m.Stderr} }},
 	{"sim", "create a simulated recorder volume", func(m *Main) Command { return NewSimCommand(m.Stdout) }},
+	{"sim-device", "run a simulated recorder on a pseudo-terminal", func(m *Main) Command {
+		return &SimDeviceCommand{Stdout: m.Stdout, Stderr: m.Stderr}
+	}},
 }
 
 // planned are subcommands that are designed but not written, so that asking
 // for one says so instead of calling it unknown.
-var planned = []string{"ports", "info", "set-info", "sync-time", "msdc", "list", "pull"}
+var planned []string
 
 // UsageError is a wrong command line: exit code 2, and the user is pointed at
 // the help text.
@@ -137,7 +149,11 @@ func (m *Main) Exit(err error) int {
 	}
 	fmt.Fprintf(m.Stderr, "evidock-bridge: %v\n", err)
 	var ue *UsageError
-	if errors.As(err, &ue) {
+	var cu *cli.UsageError
+	if !errors.As(err, &ue) && errors.As(err, &cu) {
+		ue = &UsageError{Err: cu.Err}
+	}
+	if ue != nil {
 		if ue.Command != "" {
 			fmt.Fprintf(m.Stderr, "Run 'evidock-bridge %s -h' for its flags.\n", ue.Command)
 		} else {
@@ -153,9 +169,12 @@ func (m *Main) Usage(w io.Writer) {
 	fmt.Fprint(w, "evidock-bridge talks to body-worn recorders for the evidock agent.\n\n")
 	fmt.Fprint(w, "Usage:\n  evidock-bridge <command> [flags]\n  evidock-bridge help [command]\n\nCommands:\n")
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-10s  %s\n", c.name, c.summary)
 	}
-	fmt.Fprintf(w, "\nPlanned: %s.\n", strings.Join(planned, ", "))
+	if len(planned) > 0 {
+		fmt.Fprintf(w, "\nPlanned: %s.\n", strings.Join(planned, ", "))
+	}
+	fmt.Fprint(w, "\nPasswords come from --password-file or $"+EnvPassword+" and are never printed.\n")
 	fmt.Fprint(w, "\nExit codes: 0 ok, 1 failure, 2 usage error.\n")
 }
 

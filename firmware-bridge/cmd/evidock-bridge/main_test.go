@@ -127,13 +127,12 @@ func TestUsage(t *testing.T) {
 		stdout string // substring expected on stdout
 		stderr string // substring expected on stderr
 	}{
-		{"help", []string{"help"}, ExitOK, "Commands:\n  sim", ""},
-		{"-h", []string{"-h"}, ExitOK, "Planned: ports", ""},
+		{"help", []string{"help"}, ExitOK, "Commands:\n  ports", ""},
+		{"-h", []string{"-h"}, ExitOK, "  sim-device  run a simulated recorder", ""},
 		{"help sim", []string{"help", "sim"}, ExitOK, "-duration-per-mb", ""},
 		{"sim -h", []string{"sim", "-h"}, ExitOK, "Usage: evidock-bridge sim", ""},
-		{"no command", nil, ExitUsage, "", "no command given (want one of: sim)"},
-		{"unknown", []string{"frobnicate"}, ExitUsage, "", `unknown command "frobnicate" (available: sim)`},
-		{"planned", []string{"pull"}, ExitUsage, "", `"pull" is planned but not implemented`},
+		{"no command", nil, ExitUsage, "", "no command given (want one of: ports, info, set-info, sync-time, msdc, list, pull, sim, sim-device)"},
+		{"unknown", []string{"frobnicate"}, ExitUsage, "", `unknown command "frobnicate" (available: ports,`},
 		{"help unknown", []string{"help", "x"}, ExitUsage, "", `unknown command "x"`},
 		{"bad flag", with("--bogus"), ExitUsage, "", "flag provided but not defined: -bogus"},
 		{"extra arg", with("x"), ExitUsage, "", `unexpected argument "x"`},
