@@ -104,6 +104,15 @@ func (a *Agent) stagingFull(detail string) error {
 // errSizeChanged means the recorder gave fewer or more bytes than it listed.
 var errSizeChanged = errors.New("recording changed size while being copied")
 
+// CopyAndHash is the agent's one-pass ingest of a recording: it writes src
+// to a new file at dst, hashing the bytes as they pass, and fsyncs it. It is
+// exported for benchmarks; it returns an error unless exactly size bytes
+// were read.
+func CopyAndHash(ctx context.Context, src io.Reader, dst string, size int64) (evidock.Digest, error) {
+	var copied atomic.Int64
+	return copyAndHash(ctx, src, dst, size, &copied)
+}
+
 // copyAndHash writes src to a new file at dst, computing BLAKE3 of the bytes
 // as they pass, and fsyncs it; copied counts the bytes written. It returns
 // errSizeChanged unless exactly want bytes were read, and stops with ctx's
