@@ -68,6 +68,7 @@ type Agent struct {
 	ingestWake, uploadWake, registerWake, clearWake chan struct{}
 	live                                            liveTransfers
 	alarms                                          alarmSet
+	counters                                        counters
 	waitingMu                                       sync.Mutex
 	waitingRoom                                     map[int64]bool // recordings waiting for staging space
 }
@@ -156,13 +157,13 @@ func (a *Agent) Run(ctx context.Context) error {
 		// is waited out.
 		// One copy at a time per recorder (a USB disk reads fastest
 		// sequentially), MaxCopies in all.
-		{"ingest", a.stage(stage{wake: a.ingestWake, states: []State{StateCopying, StateDiscovered}, step: a.ingest,
+		{"ingest", a.stage(stage{name: "ingest", wake: a.ingestWake, states: []State{StateCopying, StateDiscovered}, step: a.ingest,
 			retry: isStagingFull, workers: a.MaxCopies, exclusive: func(r *Recording) string { return r.Volume }})},
-		{"upload", a.stage(stage{wake: a.uploadWake, states: []State{StateUploading, StateStaged}, step: a.upload,
+		{"upload", a.stage(stage{name: "upload", wake: a.uploadWake, states: []State{StateUploading, StateStaged}, step: a.upload,
 			retry: retryable, workers: a.MaxUploads})},
-		{"register", a.stage(stage{wake: a.registerWake, states: []State{StateStored}, step: a.register,
+		{"register", a.stage(stage{name: "register", wake: a.registerWake, states: []State{StateStored}, step: a.register,
 			retry: retryable, workers: 4})},
-		{"clear", a.stage(stage{wake: a.clearWake, states: []State{StateVerified, StateRegistered}, step: a.clear,
+		{"clear", a.stage(stage{name: "clear", wake: a.clearWake, states: []State{StateVerified, StateRegistered}, step: a.clear,
 			retry: retryable, workers: a.MaxCopies, exclusive: func(r *Recording) string { return r.Volume }})},
 	}
 	done := make(chan error, len(services))

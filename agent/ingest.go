@@ -56,6 +56,7 @@ func (a *Agent) ingest(ctx context.Context, r *Recording) error {
 		return fmt.Errorf("stage %s: %w", r.FileName, err)
 	}
 	r.Digest, r.StagedPath, r.IngestedAt = digest, final, time.Now()
+	a.counters.copied.Add(r.Size)
 	a.Logger.Info("staged", "file", r.FileName, "bytes", r.Size, "blake3", digest, "took", time.Since(start).Round(time.Millisecond))
 	return a.transition(ctx, r, StateStaged)
 }

@@ -7,6 +7,7 @@ import (
 
 // stage is one step of the pipeline and how it is scheduled.
 type stage struct {
+	name   string
 	wake   chan struct{} // signalled when a recording may have entered states
 	states []State       // the states step takes recordings from
 	step   func(context.Context, *Recording) error
@@ -94,9 +95,11 @@ func (a *Agent) stage(s stage) func(context.Context) error {
 					notBefore[r.ID] = time.Now().Add(backoff)
 					a.Logger.Warn("will retry", "file", r.FileName, "state", r.State, "in", backoff, "err", res.err)
 					r.Error = res.err.Error()
+					a.counters.problem(s.name, "retry", res.err)
 				} else {
 					a.Logger.Error("recording failed", "file", r.FileName, "state", r.State, "err", res.err)
 					r.State, r.Error = StateFailed, res.err.Error()
+					a.counters.problem(s.name, "failed", res.err)
 				}
 				if err := a.State.UpdateRecording(ctx, r); err != nil {
 					return err

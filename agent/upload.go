@@ -54,6 +54,7 @@ func (a *Agent) upload(ctx context.Context, r *Recording) error {
 	} else if !done {
 		return evidock.Errorf(evidock.EUNAVAILABLE, "object %s not found right after upload", key)
 	}
+	a.counters.uploaded.Add(r.Size)
 	a.Logger.Info("uploaded", "file", r.FileName, "key", key, "bytes", r.Size, "took", time.Since(start).Round(time.Millisecond))
 	return nil
 }

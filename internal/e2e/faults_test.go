@@ -41,6 +41,9 @@ func TestOutages(t *testing.T) {
 		return len(recs) == len(files) && waiting >= 1
 	})
 	assertOnRecorder(t, e, "DSJ0005", files)
+	if st, err := e.agent.Stats(context.Background()); err != nil || st.OldestUnregistered.IsZero() {
+		t.Errorf("stats during the outage %+v, %v: want the oldest unregistered recording", st, err)
+	}
 
 	// Store back, server still down: stored, waiting on registration.
 	e.s3.Restart(t)

@@ -94,6 +94,14 @@ func TestWholePath(t *testing.T) {
 		rs.FilesTotal != len(files) || rs.BytesDone != rs.BytesTotal || rs.Phase != agent.PhaseDone || !rs.SafeToUnplug {
 		t.Errorf("dock status of the recorder: %+v", rs)
 	}
+	stats, err := e.agent.Stats(ctx)
+	var total int64
+	for _, f := range files {
+		total += f.Size
+	}
+	if err != nil || stats.BytesCopied != total || stats.BytesUploaded != total || len(stats.ByState) != 0 || !stats.OldestUnregistered.IsZero() {
+		t.Errorf("agent stats %+v, %v; want %d bytes copied and uploaded, nothing pending", stats, err, total)
+	}
 	if e.objects.uploads != 1 {
 		t.Errorf("%d multipart uploads, want 1 (the one recording above 6 MiB)", e.objects.uploads)
 	}
