@@ -16,7 +16,17 @@ type Clip struct {
 	FileName     string    `json:"file_name"` // as it was on the recorder
 	DeviceSerial string    `json:"device_serial"`
 	OfficerNo    string    `json:"officer_no"`
-	StartedAt    time.Time `json:"started_at"` // by the recorder's clock
+	StartedAt    time.Time `json:"started_at"` // by the recorder's clock, as in the file name
+	// ClockOffsetMS is the recorder's clock minus the docking station's at
+	// the dock before this recording was ingested (0 when unknown), and
+	// CorrectedStartedAt is StartedAt corrected by it: the time used for
+	// deadlines and for linking clips to activities. StartedAt is kept as
+	// the recorder wrote it.
+	ClockOffsetMS      int64     `json:"clock_offset_ms,omitempty"`
+	CorrectedStartedAt time.Time `json:"corrected_started_at"`
+	// Important is set when the officer marked the recording with the
+	// recorder's one-key mark.
+	Important    bool      `json:"important,omitempty"`
 	Seq          int       `json:"seq"`
 	Kind         MediaKind `json:"kind"`
 	DurationMS   int64     `json:"duration_ms,omitempty"` // 0 when unknown
@@ -25,8 +35,17 @@ type Clip struct {
 	RegisteredAt time.Time `json:"registered_at"`
 }
 
-// Validate returns an EINVALID error naming the first missing or malformed field.
+// Corrected returns StartedAt corrected by the recorder's clock offset.
+func (c *Clip) Corrected() time.Time {
+	return c.StartedAt.Add(-time.Duration(c.ClockOffsetMS) * time.Millisecond)
+}
+
+// Validate returns an EINVALID error naming the first missing or malformed
+// field. A zero CorrectedStartedAt is filled in from ClockOffsetMS.
 func (c *Clip) Validate() error {
+	if c.CorrectedStartedAt.IsZero() && !c.StartedAt.IsZero() {
+		c.CorrectedStartedAt = c.Corrected()
+	}
 	switch {
 	case c.Digest.IsZero():
 		return Errorf(EINVALID, "clip: blake3 is required")
@@ -38,6 +57,10 @@ func (c *Clip) Validate() error {
 		return Errorf(EINVALID, "clip: file_name is required")
 	case c.IngestedAt.IsZero():
 		return Errorf(EINVALID, "clip: ingested_at is required")
+	}
+	if !c.CorrectedStartedAt.Equal(c.Corrected()) {
+		return Errorf(EINVALID, "clip: corrected_started_at must be started_at minus clock_offset_ms (%s), got %s",
+			c.Corrected().Format(time.RFC3339Nano), c.CorrectedStartedAt.Format(time.RFC3339Nano))
 	}
 	name, err := ParseRecordingName(c.FileName)
 	if err != nil {
@@ -54,7 +77,7 @@ func (c *Clip) Validate() error {
 type ClipFilter struct {
 	OfficerNo    string
 	DeviceSerial string
-	From, To     time.Time // StartedAt in [From, To)
+	From, To     time.Time // CorrectedStartedAt in [From, To)
 	Offset       int
 	Limit        int // 0 means DefaultClipLimit
 }
@@ -73,7 +96,7 @@ type ClipService interface {
 	// FindClipByDigest returns the clip with digest d, or ENOTFOUND.
 	FindClipByDigest(ctx context.Context, d Digest) (*Clip, error)
 
-	// FindClips returns the clips matching f in StartedAt order, and how many
-	// match in all.
+	// FindClips returns the clips matching f in CorrectedStartedAt order,
+	// and how many match in all.
 	FindClips(ctx context.Context, f ClipFilter) ([]*Clip, int, error)
 }

@@ -13,14 +13,20 @@ import (
 	"golang.org/x/time/rate"
 
 	"evidock"
+	"evidock/agent/usb"
 )
 
 // Agent runs the docking pipeline of one station. Set the fields, then call
 // Run; the zero values of the tuning fields take the defaults below.
 type Agent struct {
 	StationID  string
-	MountRoot  string // docked recorders' volumes appear as directories here
+	MountRoot  string // without Mounts: docked recorders' volumes appear as directories here
 	StagingDir string // the dock's local copy of every recording
+
+	// Mounts, if set, detects recorders from the system's mounts instead of
+	// MountRoot's directories, and Admission says which volumes may be read.
+	Mounts    *usb.Watcher
+	Admission usb.Policy
 
 	State    StateStore
 	Objects  evidock.ObjectStore
@@ -69,6 +75,9 @@ type Agent struct {
 	live                                            liveTransfers
 	alarms                                          alarmSet
 	counters                                        counters
+	busy                                            resources // recorders being read
+	dockedMu                                        sync.Mutex
+	docked                                          map[string]bool // volumes on the dock now
 	waitingMu                                       sync.Mutex
 	waitingRoom                                     map[int64]bool // recordings waiting for staging space
 }
@@ -139,6 +148,9 @@ func (a *Agent) setDefaults() {
 // in their state instead.
 func (a *Agent) Run(ctx context.Context) error {
 	a.init()
+	if a.Mounts == nil && a.MountRoot == "" {
+		return errors.New("agent: set MountRoot or Mounts")
+	}
 	if err := os.MkdirAll(a.StagingDir, 0o750); err != nil {
 		return fmt.Errorf("agent: staging dir: %w", err)
 	}
@@ -213,6 +225,13 @@ func retryable(err error) bool {
 }
 
 func isStagingFull(err error) bool { return errors.Is(err, errStagingFull) }
+
+// wakeAll wakes every stage.
+func (a *Agent) wakeAll() {
+	for _, c := range []chan struct{}{a.ingestWake, a.uploadWake, a.registerWake, a.clearWake} {
+		notify(c)
+	}
+}
 
 // transition durably moves r to state and wakes the stage that takes it next.
 func (a *Agent) transition(ctx context.Context, r *Recording, state State) error {

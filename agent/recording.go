@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"evidock"
@@ -61,6 +62,10 @@ type Recording struct {
 	StartedAt    time.Time
 	Seq          int
 	Kind         evidock.MediaKind
+	// From the recorder itself, when it was docked through the firmware
+	// bridge: its clock offset at that dock, and the officer's mark.
+	ClockOffsetMS int64
+	Important     bool
 
 	State      State
 	Error      string // why the last step failed, or why it was rejected
@@ -84,23 +89,46 @@ func (r *Recording) ObjectKey() string { return evidock.ObjectKey(r.Digest) }
 // Clip returns the registration the case server is asked to record.
 func (r *Recording) Clip() *evidock.Clip {
 	return &evidock.Clip{
-		Digest:       r.Digest,
-		Size:         r.Size,
-		ObjectKey:    r.ObjectKey(),
-		FileName:     r.FileName,
-		DeviceSerial: r.DeviceSerial,
-		OfficerNo:    r.OfficerNo,
-		StartedAt:    r.StartedAt,
-		Seq:          r.Seq,
-		Kind:         r.Kind,
-		IngestedAt:   r.IngestedAt,
+		Digest:        r.Digest,
+		Size:          r.Size,
+		ObjectKey:     r.ObjectKey(),
+		FileName:      r.FileName,
+		DeviceSerial:  r.DeviceSerial,
+		OfficerNo:     r.OfficerNo,
+		StartedAt:     r.StartedAt,
+		Seq:           r.Seq,
+		Kind:          r.Kind,
+		ClockOffsetMS: r.ClockOffsetMS,
+		Important:     r.Important,
+		IngestedAt:    r.IngestedAt,
 	}
+}
+
+// RecorderDock is what the agent learnt from a recorder over the firmware
+// bridge when it was docked.
+type RecorderDock struct {
+	DeviceSerial string
+	DockedAt     time.Time
+	ClockOffset  time.Duration // the recorder's clock minus the station's, before any resync
+	SyncedAt     time.Time     // when its clock was last set right; zero if never by us
+	Important    []string      // file names the officer marked
 }
 
 // RecordingFilter selects recordings for status views; zero fields do not filter.
 type RecordingFilter struct {
 	Volume string
 	States []State
+}
+
+// stamp returns the clock offset and mark for recording r of this recorder.
+// The offset measured at the dock applies to what was recorded before it;
+// a recording made after the dock's resync gets none.
+func (d *RecorderDock) stamp(r *Recording) (offsetMS int64, important bool) {
+	recordedBeforeDock := r.StartedAt.Before(d.DockedAt.Add(d.ClockOffset))
+	if recordedBeforeDock {
+		offsetMS = d.ClockOffset.Milliseconds()
+	}
+	return offsetMS, slices.Contains(d.Important, r.FileName)
 }
 
 // StateStore is the agent's durable record of every recording it has seen.
@@ -114,14 +142,22 @@ type StateStore interface {
 	// cleared again. In both cases AddRecording returns true, otherwise false.
 	AddRecording(ctx context.Context, r *Recording) (queued bool, err error)
 
-	// NextRecording returns the oldest recording in one of states, oldest
-	// recording time first so that the nearest deadlines go first, or
-	// ENOTFOUND.
+	// NextRecording returns the first recording in one of states in
+	// FindRecordings order, or ENOTFOUND.
 	NextRecording(ctx context.Context, states ...State) (*Recording, error)
 
 	// UpdateRecording durably stores every mutable field of r.
 	UpdateRecording(ctx context.Context, r *Recording) error
 
-	// FindRecordings returns the recordings matching f, oldest first.
+	// FindRecordings returns the recordings matching f: important ones
+	// first, then oldest first.
 	FindRecordings(ctx context.Context, f RecordingFilter) ([]*Recording, error)
+
+	// RecordDock stores what a recorder told the agent at a dock; the marks
+	// add to those already known.
+	RecordDock(ctx context.Context, d RecorderDock) error
+
+	// LastDock returns what the recorder told the agent at its last dock
+	// (with every mark known for it), or ENOTFOUND.
+	LastDock(ctx context.Context, serial string) (RecorderDock, error)
 }

@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"sync"
 	"time"
 )
 
@@ -15,8 +16,8 @@ type stage struct {
 	// then tried again after a growing pause, else it is marked failed.
 	retry   func(error) bool
 	workers int // steps at once
-	// exclusive, if set, names a resource (the recorder) that only one step
-	// may use at a time.
+	// exclusive, if set, names a resource (the recorder) that only one step,
+	// of any stage, may use at a time.
 	exclusive func(*Recording) string
 }
 
@@ -32,7 +33,6 @@ func (a *Agent) stage(s stage) func(context.Context) error {
 		}
 		results := make(chan result)
 		running := map[int64]bool{}
-		busy := map[string]bool{}
 		attempts := map[int64]int{}
 		notBefore := map[int64]time.Time{}
 		defer func() {
@@ -52,7 +52,7 @@ func (a *Agent) stage(s stage) func(context.Context) error {
 					if len(running) == s.workers {
 						break
 					}
-					if running[r.ID] || s.exclusive != nil && busy[s.exclusive(r)] {
+					if running[r.ID] {
 						continue
 					}
 					if t, ok := notBefore[r.ID]; ok && time.Now().Before(t) {
@@ -61,10 +61,10 @@ func (a *Agent) stage(s stage) func(context.Context) error {
 						}
 						continue
 					}
-					running[r.ID] = true
-					if s.exclusive != nil {
-						busy[s.exclusive(r)] = true
+					if s.exclusive != nil && !a.busy.take(s.exclusive(r)) {
+						continue
 					}
+					running[r.ID] = true
 					go func() { results <- result{r, s.step(ctx, r)} }()
 				}
 			}
@@ -82,7 +82,8 @@ func (a *Agent) stage(s stage) func(context.Context) error {
 				r := res.r
 				delete(running, r.ID)
 				if s.exclusive != nil {
-					delete(busy, s.exclusive(r))
+					a.busy.release(s.exclusive(r))
+					a.wakeAll() // another stage may be waiting for this resource
 				}
 				if res.err == nil || ctx.Err() != nil {
 					delete(attempts, r.ID)
@@ -107,4 +108,30 @@ func (a *Agent) stage(s stage) func(context.Context) error {
 			}
 		}
 	}
+}
+
+// resources are names that only one step at a time may hold.
+type resources struct {
+	mu   sync.Mutex
+	held map[string]bool
+}
+
+// take holds name and returns true, or returns false if it is held.
+func (r *resources) take(name string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.held[name] {
+		return false
+	}
+	if r.held == nil {
+		r.held = map[string]bool{}
+	}
+	r.held[name] = true
+	return true
+}
+
+func (r *resources) release(name string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.held, name)
 }

@@ -3,8 +3,6 @@ package agent
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -13,7 +11,17 @@ import (
 // Alarm kinds.
 const (
 	AlarmStagingFull = "staging_full"
+	// AlarmRecorderStorage, followed by ":" and a device serial, warns that
+	// a recorder's storage is nearly full.
+	AlarmRecorderStorage = "recorder_storage"
 )
+
+// RaiseAlarm shows message under kind until ClearAlarm(kind); a second
+// raise of a kind replaces its message.
+func (a *Agent) RaiseAlarm(kind, message string) { a.alarms.set(kind, message) }
+
+// ClearAlarm takes down the alarm of kind, if raised.
+func (a *Agent) ClearAlarm(kind string) { a.alarms.clear(kind) }
 
 // Alarm is a condition someone must see and act on.
 type Alarm struct {
@@ -79,21 +87,12 @@ type RecordingStatus struct {
 	Done     int64  `json:"done"` // copy and upload work done, of 2×Size
 }
 
-// Status returns the dock's current status: every volume under the mount
-// root with its recordings, and the alarms. It returns the state store's
-// error, or an error if the mount root cannot be read.
+// Status returns the dock's current status: every docked volume with its
+// recordings, and the alarms. It returns the state store's error.
 func (a *Agent) Status(ctx context.Context) (*DockStatus, error) {
 	a.init()
 	st := &DockStatus{StationID: a.StationID, Alarms: a.alarms.list(), At: time.Now()}
-	entries, err := os.ReadDir(a.MountRoot)
-	if err != nil {
-		return nil, fmt.Errorf("status: %w", err)
-	}
-	for _, e := range entries {
-		if !e.IsDir() || hidden(e.Name()) {
-			continue
-		}
-		dir := filepath.Join(a.MountRoot, e.Name())
+	for _, dir := range a.dockedVolumes() {
 		recs, err := a.State.FindRecordings(ctx, RecordingFilter{Volume: dir})
 		if err != nil {
 			return nil, fmt.Errorf("status: %w", err)

@@ -7,17 +7,64 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
 	"github.com/fsnotify/fsnotify"
 
 	"evidock"
+	"evidock/agent/usb"
 )
 
-// watch scans every volume already under MountRoot, then every volume that
-// appears there, once it has been quiet for Settle.
+// watch runs the configured detection: real mounts with USB admission when
+// Mounts is set, else directories under MountRoot.
 func (a *Agent) watch(ctx context.Context) error {
+	if a.Mounts != nil {
+		return a.watchMounts(ctx)
+	}
+	return a.watchDirectories(ctx)
+}
+
+// watchMounts scans each volume the mount watcher reports, once Admission
+// admits it: an allowlisted USB recorder with a recorder's layout. Anything
+// else is logged and never read.
+func (a *Agent) watchMounts(ctx context.Context) error {
+	events := make(chan usb.Event)
+	errc := make(chan error, 1)
+	go func() { errc <- a.Mounts.Run(ctx, events) }()
+	a.Logger.Info("watching mounts for recorders", "roots", a.Mounts.Roots)
+	for {
+		select {
+		case err := <-errc:
+			return err
+		case ev := <-events:
+			dir := ev.Volume.MountPoint
+			if ev.Kind == usb.Unmounted {
+				a.undock(dir)
+				a.Logger.Info("recorder volume gone", "volume", ev.Volume.String())
+				continue
+			}
+			ok, why := a.Admission.Admit(ev.Volume, a.OpenVolume(dir))
+			if !ok {
+				a.Logger.Warn("volume ignored, never read", "volume", ev.Volume.String(), "reason", why)
+				continue
+			}
+			a.Logger.Info("recorder volume admitted", "volume", ev.Volume.String(), "reason", why)
+			if err := a.ScanVolume(ctx, dir); err != nil {
+				if evidock.ErrorCode(err) != evidock.EUNAVAILABLE {
+					return err // the state store failed
+				}
+				a.Logger.Error("scan failed", "volume", dir, "err", err)
+			}
+		}
+	}
+}
+
+// watchDirectories scans every volume already under MountRoot, then every
+// volume that appears there, once it has been quiet for Settle. It serves
+// docking PCs where recorders are mounted by other means, and the demo.
+func (a *Agent) watchDirectories(ctx context.Context) error {
 	w, err := fsnotify.NewWatcher()
 	if err != nil {
 		return fmt.Errorf("watch: %w", err)
@@ -73,6 +120,7 @@ func (a *Agent) watch(ctx context.Context) error {
 					t.Stop()
 					delete(timers, name)
 				}
+				a.undock(ev.Name)
 				a.Logger.Info("recorder volume gone", "volume", ev.Name)
 				continue
 			}
@@ -104,6 +152,7 @@ func (a *Agent) ScanVolume(ctx context.Context, dir string) error {
 	var found, queued, rejected int
 	serials := map[string]bool{}
 	var stateErr error
+	docks := map[string]*RecorderDock{} // by device serial, nil if never docked through the bridge
 	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -129,6 +178,21 @@ func (a *Agent) ScanVolume(ctx context.Context, dir string) error {
 		} else {
 			r.DeviceSerial, r.OfficerNo, r.StartedAt, r.Seq, r.Kind = name.DeviceSerial, name.OfficerNo, name.StartedAt, name.Seq, name.Kind
 			serials[name.DeviceSerial] = true
+			if _, ok := docks[r.DeviceSerial]; !ok {
+				d, err := a.State.LastDock(ctx, r.DeviceSerial)
+				switch {
+				case err == nil:
+					docks[r.DeviceSerial] = &d
+				case evidock.ErrorCode(err) == evidock.ENOTFOUND:
+					docks[r.DeviceSerial] = nil
+				default:
+					stateErr = err
+					return fs.SkipAll
+				}
+			}
+			if d := docks[r.DeviceSerial]; d != nil {
+				r.ClockOffsetMS, r.Important = d.stamp(r)
+			}
 		}
 		found++
 		added, err := a.State.AddRecording(ctx, r)
@@ -151,12 +215,37 @@ func (a *Agent) ScanVolume(ctx context.Context, dir string) error {
 	if err != nil {
 		return evidock.WrapError(evidock.EUNAVAILABLE, err, "scan %s: %v", dir, err)
 	}
+	a.dock(dir)
 	a.Logger.Info("recorder docked", "volume", dir, "recorders", keys(serials), "files", found, "queued", queued, "rejected", rejected)
-	// Requeued recordings may resume at any stage.
-	for _, c := range []chan struct{}{a.ingestWake, a.uploadWake, a.registerWake, a.clearWake} {
-		notify(c)
-	}
+	a.wakeAll() // requeued recordings may resume at any stage
 	return nil
+}
+
+// dock and undock keep the set of docked volumes that the dock screen shows.
+func (a *Agent) dock(dir string) {
+	a.dockedMu.Lock()
+	defer a.dockedMu.Unlock()
+	if a.docked == nil {
+		a.docked = map[string]bool{}
+	}
+	a.docked[dir] = true
+}
+
+func (a *Agent) undock(dir string) {
+	a.dockedMu.Lock()
+	defer a.dockedMu.Unlock()
+	delete(a.docked, dir)
+}
+
+func (a *Agent) dockedVolumes() []string {
+	a.dockedMu.Lock()
+	defer a.dockedMu.Unlock()
+	var dirs []string
+	for d := range a.docked {
+		dirs = append(dirs, d)
+	}
+	sort.Strings(dirs)
+	return dirs
 }
 
 // hidden names are system files of the volume or our own temporaries.

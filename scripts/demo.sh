@@ -47,6 +47,7 @@ rm -rf "$demo"
 mkdir -p "$demo"/{s3/data,s3/versions,media,staging,server}
 s3_port=$(free_port)
 server_port=$(free_port)
+dock_port=$(free_port)
 secret=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
 echo "$secret" > "$demo/s3.secret"
 chmod 600 "$demo/s3.secret"
@@ -87,13 +88,15 @@ mount_root: $demo/media
 staging_dir: $demo/staging
 state_path: $demo/agent.db
 settle: 1s
+dock_screen:
+  listen: 127.0.0.1:$dock_port
 server:
   url: http://127.0.0.1:$server_port
   token_file: $demo/station.token
 $s3_config
 log_level: info
 YAML
-echo "demo: starting the agent, watching var/demo/media for recorders"
+echo "demo: starting the agent, watching var/demo/media for recorders; dock screen on http://127.0.0.1:$dock_port/"
 bin/evidock-agent run --config "$demo/agent.yaml" >"$demo/agent.log" 2>&1 &
 pids+=($!)
 
@@ -117,6 +120,6 @@ if [ "$status" -ne 0 ]; then
 fi
 echo "demo: every recording verified in S3 and registered."
 if [ -t 0 ]; then
-	echo "demo: running; the case server is at http://127.0.0.1:$server_port. Press Ctrl-C to stop."
+	echo "demo: running; the case server is at http://127.0.0.1:$server_port, the dock screen at http://127.0.0.1:$dock_port/ (?lang=en for English). Press Ctrl-C to stop."
 	wait
 fi

@@ -6,10 +6,13 @@
 // really is in the object store, with the stated size and digest, before the
 // clip is registered. Station tokens are made and hashed here so that every
 // StationService backend (SQLite and PostgreSQL) issues and checks them
-// the same way.
+// the same way, and ValidateClip adds to the domain's check of a clip the
+// limits that storage needs (a clock offset within a century), so that both
+// stores refuse the same clips.
 //
 // The subpackages follow the standard package layout: sqlite (embedded, one
 // server) and postgres (one database shared by several servers) store the
-// registry, http serves it, storetest is the test suite every store must
-// pass, and cmd holds the binaries that wire them together.
+// registry and what docking stations report about recorders, http serves
+// them, storetest is the test suite every store must pass, and cmd holds
+// the binaries that wire them together.
 package server

@@ -30,14 +30,15 @@ type Registry struct {
 	VerifyDigest bool
 }
 
-// RegisterClip validates c, and if its digest is already registered returns
+// RegisterClip validates c with ValidateClip (filling in its
+// CorrectedStartedAt), and if its digest is already registered returns
 // the stored clip (created == false) without touching the object store.
 // Otherwise it checks the object at evidock.ObjectKey(c.Digest) and only then
 // stores the clip. It returns EINVALID for a malformed clip, EUNVERIFIED if
 // the object is missing or does not hold the stated bytes, ECONFLICT if the
 // digest is registered with another size, and the store's errors otherwise.
 func (r *Registry) RegisterClip(ctx context.Context, c *evidock.Clip) (bool, error) {
-	if err := c.Validate(); err != nil {
+	if err := ValidateClip(c); err != nil {
 		return false, err
 	}
 	// A repeat is the agent retrying after a lost response; its object was
@@ -116,8 +117,9 @@ func (r *Registry) FindClipByDigest(ctx context.Context, d evidock.Digest) (*evi
 	return r.Clips.FindClipByDigest(ctx, d)
 }
 
-// FindClips returns the clips matching f in StartedAt order and how many
-// match in all, or the store's error.
+// FindClips returns the clips matching f in CorrectedStartedAt order (From
+// and To bound CorrectedStartedAt too) and how many match in all, or the
+// store's error.
 func (r *Registry) FindClips(ctx context.Context, f evidock.ClipFilter) ([]*evidock.Clip, int, error) {
 	return r.Clips.FindClips(ctx, f)
 }

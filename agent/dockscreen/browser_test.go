@@ -250,7 +250,7 @@ func TestBrowser(t *testing.T) {
 	src.set(fixture())
 	tctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	if err := chromedp.Do(tctx, chromedp.Navigate(srv.URL+"/"), chromedp.WaitVisible(chromedp.CSS(".card"))); err != nil {
+	if err := chromedp.Do(tctx, chromedp.Navigate(srv.URL+"/?lang=zh-CN"), chromedp.WaitVisible(chromedp.CSS(".card"))); err != nil {
 		t.Fatal(err)
 	}
 	srv.CloseClientConnections()

@@ -134,24 +134,26 @@ type pageData struct {
 	Error string // why the status is unavailable; empty when it is not
 }
 
-// status reads the source's status and returns its view in r's language;
-// on failure the view has no recorders and the error is returned.
+// status reads the source's status and returns it with its view in r's
+// language; on failure the status is nil, the view has no recorders and
+// says why, and the error is returned.
 func (h *Handler) status(r *http.Request) (*agent.DockStatus, pageData, error) {
 	lang := RequestLang(r)
 	ctx, cancel := context.WithTimeout(r.Context(), StatusTimeout)
 	defer cancel()
 	st, err := h.src.Status(ctx)
+	if err != nil {
+		h.logger.Error("dock screen: status", "err", err)
+		st = nil
+	}
 	d := pageData{View: NewView(st, lang), Other: English}
 	if d.Lang == English {
 		d.Other = Chinese
 	}
 	if err != nil {
-		h.logger.Error("dock screen: status", "err", err)
-		d.View = NewView(nil, lang)
 		d.Error = err.Error()
-		return nil, d, err
 	}
-	return st, d, nil
+	return st, d, err
 }
 
 func (h *Handler) page(w http.ResponseWriter, r *http.Request) {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -119,7 +120,10 @@ func TestPageChineseByDefault(t *testing.T) {
 		"正在复制", "已完成", "需要处理的文件",
 		"DSJ0003_100236_20240501071000_0002.mp4", "失败", "input/output error",
 		"DSJ0003_100236_20240501072000_0003.mp4", "保留在记录仪上",
-		"2024-05-01 09:30:05", "北京时间", `href="?lang=en"`)
+		"2024-05-01 09:30:05", "北京时间", `href="?lang=en"`,
+		// Refreshes by itself, with its own script or, without scripts, by reloading.
+		`<script src="static/dockscreen.js" defer></script>`, `<noscript><meta http-equiv="refresh" content="3"></noscript>`,
+		`data-panel="panel?lang=zh-CN"`)
 	mustNotContain(t, "zh-CN page", body, "Safe to unplug", "Do not unplug",
 		// A cleared file needs no attention.
 		"DSJ0003_100236_20240501070000_0001.mp4")
@@ -506,4 +510,54 @@ func TestWriteText(t *testing.T) {
 	buf.Reset()
 	WriteText(&buf, NewView(&agent.DockStatus{StationID: "dock-01"}, Chinese))
 	mustContain(t, "empty zh text", buf.String(), "请插入执法记录仪")
+}
+
+func TestCardEdgeCases(t *testing.T) {
+	st := &agent.DockStatus{StationID: "dock-01", Recorders: []agent.RecorderStatus{
+		// Just appeared, nothing read yet: the agent says done.
+		{Volume: "/media/evidock/DSJ_VOL", ETASeconds: -1, Phase: agent.PhaseDone, SafeToUnplug: true,
+			ReasonCode: agent.ReasonDone, Reason: "safe to unplug: all footage is stored, registered and cleared"},
+		// Many failures, and a reason code this screen does not know.
+		{Volume: "/media/evidock/DSJ0009", DeviceSerial: "DSJ0009", OfficerNo: "100239", FilesTotal: 6, ETASeconds: -1,
+			Phase: "waiting", ReasonCode: "waiting", Reason: "do not unplug: waiting for the agent"},
+	}}
+	for i := range 6 {
+		st.Recorders[1].Recordings = append(st.Recorders[1].Recordings, agent.RecordingStatus{
+			FileName: fmt.Sprintf("DSJ0009_100239_20240501080000_%04d.mp4", i+1), State: agent.StateFailed, Note: "copy: broken"})
+	}
+	v := NewView(st, Chinese)
+	if c := v.Cards[0]; c.Serial != "DSJ_VOL" || c.Reason != "记录仪上尚未发现视频文件" || c.Officer != "—" || c.Percent != 100 {
+		t.Errorf("card of a recorder with no footage: %+v", c)
+	}
+	if c := v.Cards[1]; c.Reason != "do not unplug: waiting for the agent" || c.PhaseText != "waiting" || c.Safe || len(c.Attention) != 6 {
+		t.Errorf("card with an unknown reason: %+v", c)
+	}
+	_, body := get(t, New(&fakeSource{st: st}), "GET", "/")
+	if n := strings.Count(body, `<li data-state="failed">`); n != MaxAttentionShown {
+		t.Errorf("page lists %d failed files, want %d", n, MaxAttentionShown)
+	}
+	mustContain(t, "page", body, "另有 2 个文件", "DSJ_VOL", "记录仪上尚未发现视频文件")
+	var buf bytes.Buffer
+	WriteText(&buf, v)
+	if n := strings.Count(buf.String(), "DSJ0009_100239"); n != 6 {
+		t.Errorf("terminal lists %d failed files, want all 6", n)
+	}
+}
+
+func TestAlarmKinds(t *testing.T) {
+	for _, tt := range []struct {
+		kind string
+		lang Lang
+		want string
+	}{
+		{"staging_full", Chinese, "本机暂存磁盘将满，新视频暂停导入，请联系管理员"},
+		{"recorder_storage:DSJ0007", Chinese, "执法记录仪 DSJ0007 存储空间将满，请及时停靠导入"},
+		{"recorder_storage:DSJ0007", English, "Recorder DSJ0007 is nearly out of storage: dock it to take its footage in."},
+		{"something_new", English, "Call the administrator."},
+	} {
+		av := alarmView(agent.Alarm{Kind: tt.kind, Message: "detail"}, StringsFor(tt.lang))
+		if av.Text != tt.want || av.Detail != "detail" || av.Kind != tt.kind {
+			t.Errorf("alarm %s in %s: %+v, want %q", tt.kind, tt.lang, av, tt.want)
+		}
+	}
 }

@@ -104,6 +104,8 @@ type Strings struct {
 	Progress     string // terminal column headings
 	Unplug       string
 	Attention    string // heading of the files that need attention
+	More         string // after the files shown, when there are more: "%d more"
+	NoFootage    string // the reason on a recorder with no footage found (yet)
 	Safe         string // the banner when a recorder may be unplugged
 	Unsafe       string // the banner when it must stay
 	Unknown      string // a value not known yet (speed, time left)
@@ -112,9 +114,13 @@ type Strings struct {
 	Phases       map[agent.Phase]string
 	Reasons      map[string]string // by agent.RecorderStatus.ReasonCode
 	States       map[agent.State]string
-	Alarms       map[string]string // by agent.Alarm.Kind
+	Alarms       map[string]string // by agent.Alarm.Kind up to any ":"; a %s takes what follows it (a recorder's serial)
 	AlarmUnknown string            // an alarm whose kind is not in Alarms; the agent's message follows
 }
+
+// alarmRecorderStorage is the kind of the agent's alarm that a recorder's
+// storage is nearly full, "recorder_storage:SERIAL" (agent.AlarmRecorderStorage).
+const alarmRecorderStorage = "recorder_storage"
 
 var zhCN = &Strings{
 	Title:       "执法记录仪停靠站",
@@ -136,6 +142,8 @@ var zhCN = &Strings{
 	Progress:    "进度",
 	Unplug:      "能否拔出",
 	Attention:   "需要处理的文件",
+	More:        "另有 %d 个文件，请用 evidock-agent status 查看",
+	NoFootage:   "记录仪上尚未发现视频文件",
 	Safe:        "可以拔出",
 	Unsafe:      "请勿拔出",
 	Unknown:     "—",
@@ -169,7 +177,8 @@ var zhCN = &Strings{
 		agent.StateRejected:   "未导入",
 	},
 	Alarms: map[string]string{
-		agent.AlarmStagingFull: "本机暂存磁盘将满：新视频暂停导入，请联系管理员",
+		agent.AlarmStagingFull: "本机暂存磁盘将满，新视频暂停导入，请联系管理员",
+		alarmRecorderStorage:   "执法记录仪 %s 存储空间将满，请及时停靠导入",
 	},
 	AlarmUnknown: "请联系管理员",
 }
@@ -194,6 +203,8 @@ var en = &Strings{
 	Progress:    "Progress",
 	Unplug:      "Unplug?",
 	Attention:   "Files that need attention",
+	More:        "%d more: see evidock-agent status",
+	NoFootage:   "no footage found on the recorder (yet)",
 	Safe:        "Safe to unplug",
 	Unsafe:      "Do not unplug",
 	Unknown:     "—",
@@ -228,6 +239,7 @@ var en = &Strings{
 	},
 	Alarms: map[string]string{
 		agent.AlarmStagingFull: "The dock's staging disk is nearly full: new footage waits. Call the administrator.",
+		alarmRecorderStorage:   "Recorder %s is nearly out of storage: dock it to take its footage in.",
 	},
 	AlarmUnknown: "Call the administrator.",
 }

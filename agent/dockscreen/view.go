@@ -3,6 +3,7 @@ package dockscreen
 import (
 	"fmt"
 	"math"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -32,7 +33,7 @@ type AlarmView struct {
 // Card is one docked recorder in words.
 type Card struct {
 	Volume     string
-	Serial     string // the recorder's serial, or "—" before its first file is read
+	Serial     string // the recorder's serial; before its first file is read, the volume's name
 	Officer    string
 	Percent    int    // of the copy and upload work, 0 to 100
 	Files      string // "3 / 5"
@@ -47,6 +48,19 @@ type Card struct {
 	Reason     string
 	Attention  []FileNote // files an officer or administrator must look at
 }
+
+// MaxAttentionShown is how many files that need attention a card on the
+// page lists; the rest are counted ("3 more"), so that one recorder's
+// troubles do not push the others off the screen. The terminal lists all.
+const MaxAttentionShown = 4
+
+// AttentionShown returns the files the page lists.
+func (c Card) AttentionShown() []FileNote {
+	return c.Attention[:min(len(c.Attention), MaxAttentionShown)]
+}
+
+// AttentionMore returns how many files the page does not list.
+func (c Card) AttentionMore() int { return max(0, len(c.Attention)-MaxAttentionShown) }
 
 // FileNote is one file that needs attention.
 type FileNote struct {
@@ -72,11 +86,7 @@ func NewView(st *agent.DockStatus, l Lang) *View {
 		v.Updated = st.At.In(evidock.ChinaTime).Format(time.DateTime)
 	}
 	for _, a := range st.Alarms {
-		av := AlarmView{Kind: a.Kind, Detail: a.Message, Text: t.Alarms[a.Kind]}
-		if av.Text == "" {
-			av.Text = t.AlarmUnknown
-		}
-		v.Alarms = append(v.Alarms, av)
+		v.Alarms = append(v.Alarms, alarmView(a, t))
 	}
 	for _, rs := range st.Recorders {
 		v.Cards = append(v.Cards, newCard(&rs, t))
@@ -84,10 +94,24 @@ func NewView(st *agent.DockStatus, l Lang) *View {
 	return v
 }
 
+// alarmView says alarm a in t's language. A kind may carry a subject after
+// a colon ("recorder_storage:DSJ0001"), which fills the text's %s.
+func alarmView(a agent.Alarm, t *Strings) AlarmView {
+	kind, subject, _ := strings.Cut(a.Kind, ":")
+	av := AlarmView{Kind: a.Kind, Detail: a.Message, Text: t.Alarms[kind]}
+	switch {
+	case av.Text == "":
+		av.Text = t.AlarmUnknown
+	case strings.Contains(av.Text, "%s"):
+		av.Text = fmt.Sprintf(av.Text, subject)
+	}
+	return av
+}
+
 func newCard(rs *agent.RecorderStatus, t *Strings) Card {
 	c := Card{
 		Volume:     rs.Volume,
-		Serial:     orUnknown(rs.DeviceSerial, t),
+		Serial:     rs.DeviceSerial,
 		Officer:    orUnknown(rs.OfficerNo, t),
 		Percent:    Percent(rs.BytesDone, rs.BytesTotal),
 		Files:      fmt.Sprintf("%d / %d", rs.FilesDone, rs.FilesTotal),
@@ -106,6 +130,20 @@ func newCard(rs *agent.RecorderStatus, t *Strings) Card {
 	}
 	if c.Reason == "" {
 		c.Reason = rs.Reason // a code this screen does not know: the agent's English
+	}
+	if rs.FilesTotal == 0 && rs.ReasonCode == agent.ReasonDone {
+		// Nothing was stored because nothing was found: say so rather than
+		// "all footage is stored". (The agent says done also before its
+		// first scan of a volume that has just appeared.)
+		c.Reason = t.NoFootage
+	}
+	if c.Serial == "" {
+		// Before the first file is read the serial is unknown; the volume's
+		// name (its label) is what the officer can tell it by.
+		c.Serial = filepath.Base(rs.Volume)
+		if rs.Volume == "" {
+			c.Serial = t.Unknown
+		}
 	}
 	c.Banner = t.Unsafe
 	if c.Safe {

@@ -55,20 +55,25 @@ func Open(ctx context.Context, path string) (*DB, error) {
 // Close closes the database.
 func (s *DB) Close() error { return s.db.Close() }
 
+// order puts marked recordings first, then the oldest: the nearest
+// deadlines.
+const order = "important DESC, started_at, id"
+
 const columns = `id, volume, rel_path, file_name, size, mod_time, device_serial, officer_no,
 	started_at, seq, kind, state, error, blake3, staged_path, upload_id, parts, clip_id, receipt,
-	discovered_at, ingested_at, stored_at, registered_at, updated_at`
+	discovered_at, ingested_at, stored_at, registered_at, updated_at, clock_offset_ms, important`
 
 // AddRecording inserts r, or queues a failed recording again; see agent.StateStore.
 func (s *DB) AddRecording(ctx context.Context, r *agent.Recording) (bool, error) {
 	now := time.Now()
 	r.DiscoveredAt, r.UpdatedAt = now, now
 	res, err := s.db.ExecContext(ctx, `INSERT INTO recordings (volume, rel_path, file_name, size, mod_time,
-		device_serial, officer_no, started_at, seq, kind, state, error, discovered_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+		device_serial, officer_no, started_at, seq, kind, state, error, discovered_at, updated_at, clock_offset_ms, important)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
 		ON CONFLICT (file_name, size) DO NOTHING`,
 		r.Volume, r.RelPath, r.FileName, r.Size, formatTime(r.ModTime), r.DeviceSerial, r.OfficerNo,
-		formatTime(r.StartedAt), r.Seq, string(r.Kind), string(r.State), r.Error, formatTime(now), formatTime(now))
+		formatTime(r.StartedAt), r.Seq, string(r.Kind), string(r.State), r.Error, formatTime(now), formatTime(now),
+		r.ClockOffsetMS, r.Important)
 	if err != nil {
 		return false, fmt.Errorf("add recording %s: %w", r.FileName, err)
 	}
@@ -90,8 +95,8 @@ func (s *DB) AddRecording(ctx context.Context, r *agent.Recording) (bool, error)
 	if n, _ := res.RowsAffected(); n == 1 {
 		return true, nil
 	}
-	if _, err := s.db.ExecContext(ctx, `UPDATE recordings SET volume = $1, rel_path = $2 WHERE file_name = $3 AND size = $4`,
-		r.Volume, r.RelPath, r.FileName, r.Size); err != nil {
+	if _, err := s.db.ExecContext(ctx, `UPDATE recordings SET volume = $1, rel_path = $2, important = important OR $3
+		WHERE file_name = $4 AND size = $5`, r.Volume, r.RelPath, r.Important, r.FileName, r.Size); err != nil {
 		return false, fmt.Errorf("update recording %s: %w", r.FileName, err)
 	}
 	return false, nil
@@ -105,7 +110,7 @@ func (s *DB) NextRecording(ctx context.Context, states ...agent.State) (*agent.R
 		args[i], marks[i] = string(st), fmt.Sprintf("$%d", i+1)
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT `+columns+` FROM recordings
-		WHERE state IN (`+strings.Join(marks, ",")+`) ORDER BY started_at, id LIMIT 1`, args...)
+		WHERE state IN (`+strings.Join(marks, ",")+`) ORDER BY `+order+` LIMIT 1`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("next recording: %w", err)
 	}
@@ -164,7 +169,7 @@ func (s *DB) FindRecordings(ctx context.Context, f agent.RecordingFilter) ([]*ag
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	rows, err := s.db.QueryContext(ctx, q+" ORDER BY started_at, id", args...)
+	rows, err := s.db.QueryContext(ctx, q+" ORDER BY "+order, args...)
 	if err != nil {
 		return nil, fmt.Errorf("find recordings: %w", err)
 	}
@@ -175,6 +180,66 @@ func (s *DB) FindRecordings(ctx context.Context, f agent.RecordingFilter) ([]*ag
 	return recs, nil
 }
 
+// RecordDock stores what a recorder said at a dock; see agent.StateStore.
+func (s *DB) RecordDock(ctx context.Context, d agent.RecorderDock) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("record dock of %s: %w", d.DeviceSerial, err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `INSERT INTO recorders (device_serial, docked_at, clock_offset_ms, synced_at)
+		VALUES ($1, $2, $3, $4) ON CONFLICT (device_serial) DO UPDATE SET
+		docked_at = excluded.docked_at, clock_offset_ms = excluded.clock_offset_ms, synced_at = excluded.synced_at`,
+		d.DeviceSerial, formatTime(d.DockedAt), d.ClockOffset.Milliseconds(), formatTime(d.SyncedAt)); err != nil {
+		return fmt.Errorf("record dock of %s: %w", d.DeviceSerial, err)
+	}
+	for _, name := range d.Important {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO recorder_marks (device_serial, file_name) VALUES ($1, $2)
+			ON CONFLICT DO NOTHING`, d.DeviceSerial, name); err != nil {
+			return fmt.Errorf("record dock of %s: %w", d.DeviceSerial, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("record dock of %s: %w", d.DeviceSerial, err)
+	}
+	return nil
+}
+
+// LastDock returns what the recorder said at its last dock, or ENOTFOUND.
+func (s *DB) LastDock(ctx context.Context, serial string) (agent.RecorderDock, error) {
+	d := agent.RecorderDock{DeviceSerial: serial}
+	var docked, synced string
+	var offsetMS int64
+	err := s.db.QueryRowContext(ctx, `SELECT docked_at, clock_offset_ms, synced_at FROM recorders WHERE device_serial = $1`,
+		serial).Scan(&docked, &offsetMS, &synced)
+	if errors.Is(err, sql.ErrNoRows) {
+		return d, evidock.Errorf(evidock.ENOTFOUND, "recorder %s was never docked through the bridge", serial)
+	}
+	if err != nil {
+		return d, fmt.Errorf("last dock of %s: %w", serial, err)
+	}
+	d.ClockOffset = time.Duration(offsetMS) * time.Millisecond
+	if d.DockedAt, err = parseTime(docked); err != nil {
+		return d, err
+	}
+	if d.SyncedAt, err = parseTime(synced); err != nil {
+		return d, err
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT file_name FROM recorder_marks WHERE device_serial = $1 ORDER BY file_name`, serial)
+	if err != nil {
+		return d, fmt.Errorf("last dock of %s: %w", serial, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return d, err
+		}
+		d.Important = append(d.Important, name)
+	}
+	return d, rows.Err()
+}
+
 func scanRecordings(rows *sql.Rows) ([]*agent.Recording, error) {
 	defer rows.Close()
 	var recs []*agent.Recording
@@ -183,7 +248,8 @@ func scanRecordings(rows *sql.Rows) ([]*agent.Recording, error) {
 		var modTime, startedAt, kind, state, digest, parts, discovered, ingested, stored, registered, updated string
 		if err := rows.Scan(&r.ID, &r.Volume, &r.RelPath, &r.FileName, &r.Size, &modTime, &r.DeviceSerial,
 			&r.OfficerNo, &startedAt, &r.Seq, &kind, &state, &r.Error, &digest, &r.StagedPath, &r.UploadID,
-			&parts, &r.ClipID, &r.Receipt, &discovered, &ingested, &stored, &registered, &updated); err != nil {
+			&parts, &r.ClipID, &r.Receipt, &discovered, &ingested, &stored, &registered, &updated,
+			&r.ClockOffsetMS, &r.Important); err != nil {
 			return nil, err
 		}
 		r.Kind, r.State = evidock.MediaKind(kind), agent.State(state)

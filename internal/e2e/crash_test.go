@@ -245,6 +245,8 @@ staging_dir: %s
 state_path: %s
 settle: 100ms
 staging_reserve_mib: 0
+staging_low_water_mib: 0
+dock_screen: {listen: ""}
 upload: {multipart_threshold_mib: 6, part_size_mib: 5}
 server: {url: %q, token_file: %s}
 s3: {endpoint: %q, bucket: %s, access_key_id: %s, secret_access_key_file: %s}

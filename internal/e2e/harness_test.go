@@ -61,7 +61,7 @@ func newEnv(t *testing.T) *env {
 	}
 	t.Cleanup(func() { e.serverDB.Close() })
 	registry := &server.Registry{Clips: e.serverDB, Objects: e.store, VerifyDigest: true}
-	e.handler = serverhttp.NewServer(registry, e.serverDB, e.serverDB.Ping, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	e.handler = serverhttp.NewServer(registry, e.serverDB, e.serverDB, e.serverDB.Ping, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	e.startServer("127.0.0.1:0")
 	token, err := e.serverDB.CreateStation(ctx, &evidock.Station{ID: "dock-01", Name: "test dock"})
 	if err != nil {

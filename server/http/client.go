@@ -8,20 +8,24 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
 	"evidock"
 )
 
-var _ evidock.ClipService = (*Client)(nil)
+var (
+	_ evidock.ClipService     = (*Client)(nil)
+	_ evidock.RecorderService = (*Client)(nil)
+)
 
 // maxResponseBody bounds a successful response the client decodes; a full
 // page of clips is well under a megabyte.
 const maxResponseBody = 64 << 20
 
 // Client calls the case server's API with a station token. It implements
-// evidock.ClipService; errors come back as *evidock.Error with the server's
+// evidock.ClipService and evidock.RecorderService; errors come back as *evidock.Error with the server's
 // code, and a server that cannot be reached gives EUNAVAILABLE.
 type Client struct {
 	// HTTPClient sends the requests. Its Timeout is a backstop for a server
@@ -83,8 +87,9 @@ func (c *Client) FindClipByDigest(ctx context.Context, d evidock.Digest) (*evido
 	return &got, nil
 }
 
-// FindClips returns the clips matching f in StartedAt order and how many
-// match in all; it returns EINVALID for a filter the server refuses.
+// FindClips returns the clips matching f in CorrectedStartedAt order (f.From
+// and f.To bound CorrectedStartedAt) and how many match in all; it returns
+// EINVALID for a filter the server refuses.
 func (c *Client) FindClips(ctx context.Context, f evidock.ClipFilter) ([]*evidock.Clip, int, error) {
 	path := "/api/v1/clips"
 	if q := encodeClipFilter(f); q != "" {
@@ -98,6 +103,57 @@ func (c *Client) FindClips(ctx context.Context, f evidock.ClipFilter) ([]*evidoc
 		list.Clips = []*evidock.Clip{}
 	}
 	return list.Clips, list.Total, nil
+}
+
+// ReportDock sends r as a dock report and fills r with the recorder as the
+// server stored it, LastStationID set to this client's station. It returns
+// EINVALID for a report without a device serial or one the server refuses,
+// and the server's other errors with their codes.
+func (c *Client) ReportDock(ctx context.Context, r *evidock.Recorder) error {
+	if r.DeviceSerial == "" {
+		return evidock.Errorf(evidock.EINVALID, "report dock: recorder: device_serial is required")
+	}
+	body, err := encodeRecorder(r)
+	if err != nil {
+		return err
+	}
+	var got evidock.Recorder
+	if _, err := c.do(ctx, http.MethodPut, "/api/v1/recorders/"+url.PathEscape(r.DeviceSerial), body, &got); err != nil {
+		return fmt.Errorf("report dock of recorder %s: %w", r.DeviceSerial, err)
+	}
+	*r = got
+	return nil
+}
+
+// FindRecorder returns the recorder with the device serial, ENOTFOUND if no
+// station has reported it, or EINVALID for an empty or malformed serial.
+func (c *Client) FindRecorder(ctx context.Context, serial string) (*evidock.Recorder, error) {
+	if serial == "" {
+		return nil, evidock.Errorf(evidock.EINVALID, "find recorder: a device serial is required")
+	}
+	var got evidock.Recorder
+	if _, err := c.do(ctx, http.MethodGet, "/api/v1/recorders/"+url.PathEscape(serial), nil, &got); err != nil {
+		return nil, fmt.Errorf("find recorder %s: %w", serial, err)
+	}
+	return &got, nil
+}
+
+// FindRecorders returns every recorder in device serial order, or, if
+// officer is not empty, those bound to that officer; EINVALID if the server
+// refuses the officer number.
+func (c *Client) FindRecorders(ctx context.Context, officer string) ([]*evidock.Recorder, error) {
+	path := "/api/v1/recorders"
+	if officer != "" {
+		path += "?" + url.Values{"officer": {officer}}.Encode()
+	}
+	var list recorderList
+	if _, err := c.do(ctx, http.MethodGet, path, nil, &list); err != nil {
+		return nil, fmt.Errorf("find recorders: %w", err)
+	}
+	if list.Recorders == nil {
+		list.Recorders = []*evidock.Recorder{}
+	}
+	return list.Recorders, nil
 }
 
 // Health returns nil if the server answers /healthz with OK, EUNAVAILABLE if

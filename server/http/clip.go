@@ -3,12 +3,10 @@ package http
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
-	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -85,48 +83,49 @@ func (s *Server) handleFindClips(w http.ResponseWriter, r *http.Request) {
 // encoding/json does not do for values that decode themselves. The fields
 // must be those of evidock.Clip (a test holds them together).
 type clipBody struct {
-	ID           json.RawMessage   `json:"id"` // ignored: the server assigns it
-	Digest       string            `json:"blake3"`
-	Size         int64             `json:"size"`
-	ObjectKey    string            `json:"object_key"`
-	FileName     string            `json:"file_name"`
-	DeviceSerial string            `json:"device_serial"`
-	OfficerNo    string            `json:"officer_no"`
-	StartedAt    string            `json:"started_at"`
-	Seq          int               `json:"seq"`
-	Kind         evidock.MediaKind `json:"kind"`
-	DurationMS   int64             `json:"duration_ms"`
-	StationID    string            `json:"station_id"`    // ignored: the token says which station
-	IngestedAt   string            `json:"ingested_at"`   //
-	RegisteredAt json.RawMessage   `json:"registered_at"` // ignored: the server sets it
+	ID                 json.RawMessage   `json:"id"` // ignored: the server assigns it
+	Digest             string            `json:"blake3"`
+	Size               int64             `json:"size"`
+	ObjectKey          string            `json:"object_key"`
+	FileName           string            `json:"file_name"`
+	DeviceSerial       string            `json:"device_serial"`
+	OfficerNo          string            `json:"officer_no"`
+	StartedAt          string            `json:"started_at"`
+	ClockOffsetMS      int64             `json:"clock_offset_ms"`
+	CorrectedStartedAt string            `json:"corrected_started_at"` // optional: the server computes it
+	Important          bool              `json:"important"`
+	Seq                int               `json:"seq"`
+	Kind               evidock.MediaKind `json:"kind"`
+	DurationMS         int64             `json:"duration_ms"`
+	StationID          string            `json:"station_id"`    // ignored: the token says which station
+	IngestedAt         string            `json:"ingested_at"`   //
+	RegisteredAt       json.RawMessage   `json:"registered_at"` // ignored: the server sets it
 }
+
+// clipKind describes a registration body for decodeBody.
+var clipKind = bodyKind{what: "clip", fields: fieldNames(clipBody{}, "id", "station_id", "registered_at"), max: MaxClipBody}
 
 // decodeClip reads one clip as JSON from r. It returns EINVALID with a
 // message naming the problem (bad JSON, an unknown or mistyped field, a body
-// over MaxClipBody, data after the object) for anything else; it does not
-// check the clip's content, which is RegisterClip's job.
+// over MaxClipBody, data after the object); it does not check the clip's
+// content, which is RegisterClip's job. A corrected_started_at that is
+// absent, or the zero time, stays zero, for RegisterClip to compute.
 func decodeClip(r io.Reader) (*evidock.Clip, error) {
-	dec := json.NewDecoder(r)
-	dec.DisallowUnknownFields()
 	var b clipBody
-	if err := dec.Decode(&b); err != nil {
-		return nil, bodyError(err)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		if err != nil && isTooLarge(err) {
-			return nil, bodyError(err)
-		}
-		return nil, evidock.Errorf(evidock.EINVALID, "request body: data after the clip object; send exactly one JSON object")
+	if err := decodeBody(r, &b, clipKind); err != nil {
+		return nil, err
 	}
 	c := &evidock.Clip{
-		Size:         b.Size,
-		ObjectKey:    b.ObjectKey,
-		FileName:     b.FileName,
-		DeviceSerial: b.DeviceSerial,
-		OfficerNo:    b.OfficerNo,
-		Seq:          b.Seq,
-		Kind:         b.Kind,
-		DurationMS:   b.DurationMS,
+		Size:          b.Size,
+		ObjectKey:     b.ObjectKey,
+		FileName:      b.FileName,
+		DeviceSerial:  b.DeviceSerial,
+		OfficerNo:     b.OfficerNo,
+		ClockOffsetMS: b.ClockOffsetMS,
+		Important:     b.Important,
+		Seq:           b.Seq,
+		Kind:          b.Kind,
+		DurationMS:    b.DurationMS,
 	}
 	if b.Digest != "" {
 		d, err := evidock.ParseDigest(b.Digest)
@@ -139,76 +138,17 @@ func decodeClip(r io.Reader) (*evidock.Clip, error) {
 	if c.StartedAt, err = parseBodyTime("started_at", b.StartedAt); err != nil {
 		return nil, err
 	}
+	if c.CorrectedStartedAt, err = parseBodyTime("corrected_started_at", b.CorrectedStartedAt); err != nil {
+		return nil, err
+	}
 	if c.IngestedAt, err = parseBodyTime("ingested_at", b.IngestedAt); err != nil {
 		return nil, err
 	}
 	return c, nil
 }
 
-// parseBodyTime parses an RFC 3339 time of field name; empty means unset.
-func parseBodyTime(name, s string) (time.Time, error) {
-	if s == "" {
-		return time.Time{}, nil
-	}
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return time.Time{}, evidock.Errorf(evidock.EINVALID,
-			"request body: field %s: %q is not an RFC 3339 time like 2024-05-01T09:30:00+08:00", name, s)
-	}
-	return t, nil
-}
-
-func isTooLarge(err error) bool {
-	var tooLarge *http.MaxBytesError
-	return errors.As(err, &tooLarge)
-}
-
-// bodyError turns a decoding error into an EINVALID error that says what is
-// wrong with the body in words a station operator can act on.
-func bodyError(err error) error {
-	var (
-		syntax    *json.SyntaxError
-		fieldType *json.UnmarshalTypeError
-	)
-	switch {
-	case isTooLarge(err):
-		return evidock.Errorf(evidock.EINVALID, "request body is larger than %d bytes; a clip's JSON is far smaller", MaxClipBody)
-	case errors.Is(err, io.EOF):
-		return evidock.Errorf(evidock.EINVALID, "request body is empty: send the clip as a JSON object")
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return evidock.Errorf(evidock.EINVALID, "request body is cut off: the JSON ends in the middle of the clip")
-	case errors.As(err, &syntax):
-		return evidock.Errorf(evidock.EINVALID, "request body is not valid JSON at byte %d: %s", syntax.Offset, strings.TrimPrefix(syntax.Error(), "json: "))
-	case errors.As(err, &fieldType) && fieldType.Field == "":
-		return evidock.Errorf(evidock.EINVALID, "request body must be a JSON object (the clip), not a JSON %s", fieldType.Value)
-	case errors.As(err, &fieldType):
-		return evidock.Errorf(evidock.EINVALID, "request body: field %s must be a JSON %s, not %s", fieldType.Field, jsonKind(fieldType.Type.Kind()), fieldType.Value)
-	}
-	if field, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-		return evidock.Errorf(evidock.EINVALID, "request body: unknown field %s; the clip fields are blake3, size, object_key, file_name, device_serial, officer_no, started_at, seq, kind, duration_ms, ingested_at", field)
-	}
-	return evidock.Errorf(evidock.EINVALID, "request body: %s", strings.TrimPrefix(err.Error(), "json: "))
-}
-
-// jsonKind names a Go kind the way a JSON author thinks of it.
-func jsonKind(k reflect.Kind) string {
-	switch k {
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		return "integer"
-	case reflect.Float32, reflect.Float64:
-		return "number"
-	case reflect.Bool:
-		return "boolean"
-	case reflect.Struct, reflect.Map:
-		return "object"
-	case reflect.Slice, reflect.Array:
-		return "array"
-	}
-	return k.String()
-}
-
-// Query parameters of GET /api/v1/clips.
+// Query parameters of GET /api/v1/clips. from and to bound the clips'
+// corrected_started_at, the time deadlines run from.
 var clipParams = map[string]bool{"officer": true, "recorder": true, "from": true, "to": true, "limit": true, "offset": true}
 
 // parseClipFilter reads the query of GET /api/v1/clips. It returns EINVALID

@@ -1,11 +1,3 @@
-// Package http is the case server's HTTP API and the Go client for it.
-//
-// The Server serves JSON under /api/v1 to docking stations (and, later, to
-// people through the web UI); the Client speaks the same API for the agent and
-// the operator CLI and implements evidock.ClipService, so that code using the
-// registry does not care whether it sits in the server or across the network.
-// Errors travel as {"error":{"code":...,"message":...}} and come back out of
-// the Client as *evidock.Error with the same code.
 package http
 
 import (
@@ -27,30 +19,39 @@ var _ http.Handler = (*Server)(nil)
 
 // Server is the case server's HTTP API.
 type Server struct {
-	clips    evidock.ClipService
-	stations evidock.StationService
-	ping     func(context.Context) error
-	logger   *slog.Logger
-	handler  http.Handler
+	clips     evidock.ClipService
+	stations  evidock.StationService
+	recorders evidock.RecorderService
+	ping      func(context.Context) error
+	logger    *slog.Logger
+	handler   http.Handler
 
 	ln  net.Listener
 	srv *http.Server
 }
 
 // NewServer returns a Server answering from clips (normally a
-// *server.Registry, so that uploads are verified) and authenticating stations
-// with stations. ping, if not nil, is called by /healthz to check the
+// *server.Registry, so that uploads are verified) and recorders, and
+// authenticating stations with stations. recorders nil makes the recorder
+// routes answer 501. ping, if not nil, is called by /healthz to check the
 // database; logger nil means slog.Default().
-func NewServer(clips evidock.ClipService, stations evidock.StationService, ping func(context.Context) error, logger *slog.Logger) *Server {
+func NewServer(clips evidock.ClipService, stations evidock.StationService, recorders evidock.RecorderService,
+	ping func(context.Context) error, logger *slog.Logger) *Server {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	s := &Server{clips: clips, stations: stations, ping: ping, logger: logger}
+	if recorders == nil {
+		recorders = noRecorders{}
+	}
+	s := &Server{clips: clips, stations: stations, recorders: recorders, ping: ping, logger: logger}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.handleHealth)
 	mux.Handle("POST /api/v1/clips", s.station(s.handleRegisterClip))
 	mux.Handle("GET /api/v1/clips", s.station(s.handleFindClips))
 	mux.Handle("GET /api/v1/clips/{blake3}", s.station(s.handleGetClip))
+	mux.Handle("PUT /api/v1/recorders/{serial}", s.station(s.handleReportDock))
+	mux.Handle("GET /api/v1/recorders/{serial}", s.station(s.handleGetRecorder))
+	mux.Handle("GET /api/v1/recorders", s.station(s.handleFindRecorders))
 	s.handler = s.logRequests(gzhttp.GzipHandler(mux))
 	return s
 }

@@ -54,7 +54,7 @@ func newEnv(t *testing.T) *env {
 	log := &syncBuffer{}
 	logger := slog.New(slog.NewTextHandler(log, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	reg := &server.Registry{Clips: db, Objects: store, VerifyDigest: true}
-	ts := httptest.NewServer(evhttp.NewServer(reg, db, db.Ping, logger))
+	ts := httptest.NewServer(evhttp.NewServer(reg, db, db, db.Ping, logger))
 	t.Cleanup(ts.Close)
 	e := &env{db: db, store: store, ts: ts, token: token, client: evhttp.NewClient(ts.URL, token), log: log}
 	t.Cleanup(func() {
@@ -222,6 +222,9 @@ func TestAuthentication(t *testing.T) {
 		{"register", "POST", "/api/v1/clips", clipJSON(t, c)},
 		{"list", "GET", "/api/v1/clips", ""},
 		{"get", "GET", "/api/v1/clips/" + c.Digest.String(), ""},
+		{"report dock", "PUT", "/api/v1/recorders/A123456", recorderJSON(t, storetest.NewRecorder("A123456", "100001", started))},
+		{"recorder", "GET", "/api/v1/recorders/A123456", ""},
+		{"recorders", "GET", "/api/v1/recorders", ""},
 	} {
 		for i, auth := range []string{"", "Bearer", "Bearer ", "Basic " + e.token, "Bearer " + other, "Bearer " + e.token + "x", e.token} {
 			t.Run(fmt.Sprintf("%s/%d", ep.name, i), func(t *testing.T) {
@@ -241,6 +244,9 @@ func TestAuthentication(t *testing.T) {
 	}
 	if _, total, _ := e.db.FindClips(context.Background(), evidock.ClipFilter{}); total != 0 {
 		t.Fatal("an unauthenticated POST stored a clip")
+	}
+	if recs, _ := e.db.FindRecorders(context.Background(), ""); len(recs) != 0 {
+		t.Fatal("an unauthenticated PUT stored a recorder")
 	}
 	// The token is "Bearer", whatever its case.
 	if resp, b := e.do(t, "GET", "/api/v1/clips", "", nil, "Authorization", "bearer "+e.token); resp.StatusCode != http.StatusOK {
@@ -381,6 +387,294 @@ func TestGetClip(t *testing.T) {
 	}
 }
 
+// TestRegisterClipClockOffset registers clips as a station does after
+// reading the recorder's clock: with the offset and the important mark, and
+// the corrected time left to the server, or sent and checked.
+func TestRegisterClipClockOffset(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	c := e.uploaded(t, "footage from a fast clock", 1)
+	var m map[string]any
+	json.Unmarshal([]byte(clipJSON(t, c)), &m)
+	delete(m, "corrected_started_at")
+	m["clock_offset_ms"], m["important"] = 90_500, true // the recorder ran 90.5 s fast
+	body, _ := json.Marshal(m)
+	resp, b := e.do(t, "POST", "/api/v1/clips", e.token, bytes.NewReader(body))
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("POST = %s %s; want 201", resp.Status, b)
+	}
+	var got evidock.Clip
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatal(err)
+	}
+	wantCorrected := c.StartedAt.Add(-90_500 * time.Millisecond)
+	if !got.CorrectedStartedAt.Equal(wantCorrected) || !got.StartedAt.Equal(c.StartedAt) || got.ClockOffsetMS != 90_500 || !got.Important {
+		t.Fatalf("registered clip: started %v, offset %d, corrected %v, important %v; want %v, 90500, %v, true",
+			got.StartedAt, got.ClockOffsetMS, got.CorrectedStartedAt, got.Important, c.StartedAt, wantCorrected)
+	}
+	if found, err := e.client.FindClipByDigest(ctx, c.Digest); err != nil || !found.CorrectedStartedAt.Equal(wantCorrected) || !found.Important {
+		t.Fatalf("client FindClipByDigest = %+v, %v; want the corrected time and the mark", found, err)
+	}
+
+	// The Go client sends an unset corrected time as the zero time; the
+	// server computes it all the same.
+	c2 := e.uploaded(t, "footage from a slow clock", 2)
+	c2.ClockOffsetMS, c2.CorrectedStartedAt = -2_000, time.Time{}
+	if created, err := e.client.RegisterClip(ctx, c2); err != nil || !created || !c2.CorrectedStartedAt.Equal(c2.StartedAt.Add(2*time.Second)) {
+		t.Fatalf("client RegisterClip = %v, %v, corrected %v; want created, corrected 2 s after %v", created, err, c2.CorrectedStartedAt, c2.StartedAt)
+	}
+
+	// A corrected time that disagrees with the offset is refused.
+	c3 := e.uploaded(t, "footage with a wrong correction", 3)
+	c3.ClockOffsetMS = 1_000 // CorrectedStartedAt is still StartedAt
+	resp, b = e.do(t, "POST", "/api/v1/clips", e.token, strings.NewReader(clipJSON(t, c3)))
+	if code, msg := apiError(t, b); resp.StatusCode != http.StatusBadRequest || code != evidock.EINVALID || !strings.Contains(msg, "corrected_started_at") {
+		t.Fatalf("POST with a mismatched corrected time = %s %s; want 400 naming corrected_started_at", resp.Status, b)
+	}
+	if _, err := e.db.FindClipByDigest(ctx, c3.Digest); evidock.ErrorCode(err) != evidock.ENOTFOUND {
+		t.Fatalf("refused clip was stored: %v", err)
+	}
+}
+
+// TestFindClipsByCorrectedTime shows that the listing's from and to, and its
+// order, are by corrected time.
+func TestFindClipsByCorrectedTime(t *testing.T) {
+	e := newEnv(t)
+	day := func(d, h int) time.Time { return time.Date(2024, 5, 1+d, h, 0, 0, 0, evidock.ChinaTime) }
+	fast := storetest.NewClip([]byte("fast"), "A000001", "100001", day(1, 1), 1) // really 23:00 on 1 May
+	fast.ClockOffsetMS, fast.CorrectedStartedAt = 2*3_600_000, time.Time{}
+	slow := storetest.NewClip([]byte("slow"), "A000001", "100001", day(0, 23), 2) // really 01:00 on 2 May
+	slow.ClockOffsetMS, slow.CorrectedStartedAt = -2*3_600_000, time.Time{}
+	e.registerDirect(t, fast, slow)
+	for _, tt := range []struct {
+		query string
+		seqs  []int
+	}{
+		{"", []int{1, 2}},
+		{"from=2024-05-01&to=2024-05-01", []int{1}},
+		{"from=2024-05-02", []int{2}},
+		{"to=2024-05-01T23:00:00%2B08:00", nil},
+		{"from=2024-05-01T23:00:00%2B08:00&to=2024-05-01T23:00:00.001%2B08:00", []int{1}},
+	} {
+		resp, b := e.do(t, "GET", "/api/v1/clips?"+tt.query, e.token, nil)
+		var list struct {
+			Clips []*evidock.Clip `json:"clips"`
+		}
+		if err := json.Unmarshal(b, &list); resp.StatusCode != http.StatusOK || err != nil {
+			t.Fatalf("GET ?%s = %s %s", tt.query, resp.Status, b)
+		}
+		if got := seqs(list.Clips); fmt.Sprint(got) != fmt.Sprint(tt.seqs) {
+			t.Errorf("GET ?%s = %v; want %v (by corrected time)", tt.query, got, tt.seqs)
+		}
+	}
+}
+
+func recorderJSON(t *testing.T, r *evidock.Recorder) string {
+	t.Helper()
+	b, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestReportDock(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	r := storetest.NewRecorder("A123456", "100001", started)
+	r.LastStationID = "dock-99" // not the body's to say
+	resp, b := e.do(t, "PUT", "/api/v1/recorders/A123456", e.token, strings.NewReader(recorderJSON(t, r)))
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("PUT = %s %s; want 200", resp.Status, b)
+	}
+	var got evidock.Recorder
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatal(err)
+	}
+	want := *r
+	want.LastStationID = "dock-01"
+	if !got.LastDockedAt.Equal(want.LastDockedAt) {
+		t.Fatalf("stored last_docked_at %v; want %v", got.LastDockedAt, want.LastDockedAt)
+	}
+	got.LastDockedAt = want.LastDockedAt
+	if got != want {
+		t.Fatalf("PUT answered\n%+v\nwant\n%+v", got, want)
+	}
+	if stored, err := e.db.FindRecorder(ctx, "A123456"); err != nil || stored.LastStationID != "dock-01" || stored.OfficerNo != "100001" {
+		t.Fatalf("stored recorder = %+v, %v; want it from dock-01", stored, err)
+	}
+
+	// A lower-case path names the same recorder; the report replaces the
+	// last one, and an absent battery is unknown.
+	var m map[string]any
+	json.Unmarshal([]byte(recorderJSON(t, storetest.NewRecorder("A123456", "100002", started.Add(time.Hour)))), &m)
+	delete(m, "battery_percent")
+	body, _ := json.Marshal(m)
+	resp, b = e.do(t, "PUT", "/api/v1/recorders/a123456", e.token, bytes.NewReader(body))
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("second PUT = %s %s", resp.Status, b)
+	}
+	if stored, err := e.db.FindRecorder(ctx, "A123456"); err != nil || stored.OfficerNo != "100002" || stored.BatteryPercent != -1 {
+		t.Fatalf("recorder after the second report = %+v, %v; want officer 100002, battery -1", stored, err)
+	}
+
+	// The client reports as the agent does, and gets the stored form.
+	cr := storetest.NewRecorder("B000002", "100001", started.Add(2*time.Hour))
+	if err := e.client.ReportDock(ctx, cr); err != nil || cr.LastStationID != "dock-01" {
+		t.Fatalf("client ReportDock = %v, station %q; want nil, dock-01", err, cr.LastStationID)
+	}
+	if err := e.client.ReportDock(ctx, &evidock.Recorder{}); evidock.ErrorCode(err) != evidock.EINVALID {
+		t.Fatalf("client ReportDock without a serial = %v; want EINVALID", err)
+	}
+	bad := storetest.NewRecorder("B000002", "100001", started)
+	bad.BatteryPercent = 101
+	if err := e.client.ReportDock(ctx, bad); evidock.ErrorCode(err) != evidock.EINVALID || !strings.Contains(err.Error(), "battery_percent") {
+		t.Fatalf("client ReportDock of a bad report = %v; want EINVALID about battery_percent", err)
+	}
+}
+
+func TestReportDockBadRequests(t *testing.T) {
+	e := newEnv(t)
+	r := storetest.NewRecorder("A123456", "100001", started)
+	good := recorderJSON(t, r)
+	for _, tt := range []struct {
+		name, path, body, want string
+	}{
+		{"serial differs", "/api/v1/recorders/B000002", good, "another recorder"},
+		{"malformed path", "/api/v1/recorders/A12", good, "recorder serial"},
+		{"too large", "/api/v1/recorders/A123456", `{"officer_name":"` + strings.Repeat("a", evhttp.MaxRecorderBody) + `"}`, "larger than"},
+		{"unknown field", "/api/v1/recorders/A123456", strings.Replace(good, `"model"`, `"modle"`, 1), `unknown field "modle"`},
+		{"bad JSON", "/api/v1/recorders/A123456", `{"device_serial": }`, "not valid JSON"},
+		{"truncated", "/api/v1/recorders/A123456", good[:30], "cut off"},
+		{"empty", "/api/v1/recorders/A123456", ``, "empty"},
+		{"array", "/api/v1/recorders/A123456", `[]`, "must be a JSON object (the recorder)"},
+		{"trailing data", "/api/v1/recorders/A123456", good + ` {}`, "data after the recorder"},
+		{"battery as string", "/api/v1/recorders/A123456", strings.Replace(good, `"battery_percent":80`, `"battery_percent":"80"`, 1), "field battery_percent must be a JSON integer"},
+		{"bad time", "/api/v1/recorders/A123456", strings.Replace(good, `"last_docked_at":"`, `"last_docked_at":"x`, 1), "field last_docked_at"},
+		{"invalid report", "/api/v1/recorders/A123456", strings.Replace(good, `"battery_percent":80`, `"battery_percent":101`, 1), "battery_percent"},
+		{"no dock time", "/api/v1/recorders/A123456", `{"device_serial":"A123456","officer_no":"100001"}`, "last_docked_at is required"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, b := e.do(t, "PUT", tt.path, e.token, strings.NewReader(tt.body))
+			code, msg := apiError(t, b)
+			if resp.StatusCode != http.StatusBadRequest || code != evidock.EINVALID || !strings.Contains(msg, tt.want) {
+				t.Fatalf("PUT %s = %s %.300s; want 400 saying %q", tt.name, resp.Status, b, tt.want)
+			}
+		})
+	}
+	if recs, _ := e.db.FindRecorders(context.Background(), ""); len(recs) != 0 {
+		t.Fatalf("refused reports stored %d recorders", len(recs))
+	}
+}
+
+func TestFindRecorders(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	for _, r := range []*evidock.Recorder{
+		storetest.NewRecorder("C000003", "100001", started),
+		storetest.NewRecorder("A000001", "100002", started),
+		storetest.NewRecorder("B000002", "100001", started),
+	} {
+		if err := e.client.ReportDock(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tt := range []struct {
+		query   string
+		serials []string
+	}{
+		{"", []string{"A000001", "B000002", "C000003"}},
+		{"officer=100001", []string{"B000002", "C000003"}},
+		{"officer=999999", nil},
+	} {
+		resp, b := e.do(t, "GET", "/api/v1/recorders?"+tt.query, e.token, nil)
+		var list struct {
+			Recorders []*evidock.Recorder `json:"recorders"`
+		}
+		if err := json.Unmarshal(b, &list); resp.StatusCode != http.StatusOK || err != nil || list.Recorders == nil {
+			t.Fatalf("GET ?%s = %s %s; want {\"recorders\":[...]}", tt.query, resp.Status, b)
+		}
+		var got []string
+		for _, r := range list.Recorders {
+			got = append(got, r.DeviceSerial)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(tt.serials) {
+			t.Errorf("GET ?%s = %v; want %v", tt.query, got, tt.serials)
+		}
+	}
+	for _, tt := range []struct{ query, names string }{
+		{"officer=abc", "officer"},
+		{"officer=100001&officer=100002", "officer"},
+		{"recorder=A000001", `"recorder"`},
+	} {
+		resp, b := e.do(t, "GET", "/api/v1/recorders?"+tt.query, e.token, nil)
+		code, msg := apiError(t, b)
+		if resp.StatusCode != http.StatusBadRequest || code != evidock.EINVALID || !strings.Contains(msg, tt.names) {
+			t.Errorf("GET ?%s = %s %s; want 400 naming %s", tt.query, resp.Status, b, tt.names)
+		}
+	}
+
+	// One recorder, by path, in either case.
+	for _, serial := range []string{"B000002", "b000002"} {
+		resp, b := e.do(t, "GET", "/api/v1/recorders/"+serial, e.token, nil)
+		var r evidock.Recorder
+		if err := json.Unmarshal(b, &r); resp.StatusCode != http.StatusOK || err != nil || r.DeviceSerial != "B000002" || r.LastStationID != "dock-01" {
+			t.Fatalf("GET /api/v1/recorders/%s = %s %s", serial, resp.Status, b)
+		}
+	}
+	resp, b := e.do(t, "GET", "/api/v1/recorders/Z999999", e.token, nil)
+	if code, _ := apiError(t, b); resp.StatusCode != http.StatusNotFound || code != evidock.ENOTFOUND {
+		t.Fatalf("GET an unknown recorder = %s %s; want 404", resp.Status, b)
+	}
+	resp, b = e.do(t, "GET", "/api/v1/recorders/toolongserial", e.token, nil)
+	if code, _ := apiError(t, b); resp.StatusCode != http.StatusBadRequest || code != evidock.EINVALID {
+		t.Fatalf("GET a malformed serial = %s %s; want 400", resp.Status, b)
+	}
+
+	// The client.
+	recs, err := e.client.FindRecorders(ctx, "100002")
+	if err != nil || len(recs) != 1 || recs[0].DeviceSerial != "A000001" {
+		t.Fatalf("client FindRecorders = %v, %v; want A000001", recs, err)
+	}
+	if recs, err := e.client.FindRecorders(ctx, "999999"); err != nil || recs == nil || len(recs) != 0 {
+		t.Fatalf("client FindRecorders(no match) = %v, %v; want an empty slice", recs, err)
+	}
+	if _, err := e.client.FindRecorders(ctx, "abc"); evidock.ErrorCode(err) != evidock.EINVALID {
+		t.Fatalf("client FindRecorders(abc) = %v; want EINVALID", err)
+	}
+	if r, err := e.client.FindRecorder(ctx, "C000003"); err != nil || r.OfficerNo != "100001" {
+		t.Fatalf("client FindRecorder = %+v, %v", r, err)
+	}
+	if _, err := e.client.FindRecorder(ctx, "Z999999"); evidock.ErrorCode(err) != evidock.ENOTFOUND {
+		t.Fatalf("client FindRecorder(unknown) = %v; want ENOTFOUND", err)
+	}
+	for _, serial := range []string{"", "A/../..", "A1?x=1"} {
+		if _, err := e.client.FindRecorder(ctx, serial); evidock.ErrorCode(err) != evidock.EINVALID {
+			t.Errorf("client FindRecorder(%q) = %v; want EINVALID", serial, err)
+		}
+	}
+}
+
+// TestRecordersNotImplemented shows that a server given no recorder store
+// says so, rather than failing as if by a bug.
+func TestRecordersNotImplemented(t *testing.T) {
+	e := newEnv(t)
+	srv := evhttp.NewServer(e.db, e.db, nil, nil, slog.New(slog.DiscardHandler))
+	for _, tt := range []struct{ method, path, body string }{
+		{"GET", "/api/v1/recorders", ""},
+		{"GET", "/api/v1/recorders/A123456", ""},
+		{"PUT", "/api/v1/recorders/A123456", recorderJSON(t, storetest.NewRecorder("A123456", "100001", started))},
+	} {
+		req := httptest.NewRequest(tt.method, tt.path, strings.NewReader(tt.body))
+		req.Header.Set("Authorization", "Bearer "+e.token)
+		rec := httptest.NewRecorder()
+		srv.ServeHTTP(rec, req)
+		if code, _ := apiError(t, rec.Body.Bytes()); rec.Code != http.StatusNotImplemented || code != evidock.ENOTIMPLEMENTED {
+			t.Errorf("%s %s = %d %s; want 501", tt.method, tt.path, rec.Code, rec.Body)
+		}
+	}
+}
+
 func TestGzip(t *testing.T) {
 	e := newEnv(t)
 	for i := 1; i <= 5; i++ {
@@ -493,7 +787,7 @@ func (failingClips) FindClips(context.Context, evidock.ClipFilter) ([]*evidock.C
 func TestInternalErrorsAreLoggedNotLeaked(t *testing.T) {
 	e := newEnv(t)
 	log := &syncBuffer{}
-	srv := evhttp.NewServer(failingClips{}, e.db, nil, slog.New(slog.NewTextHandler(log, nil)))
+	srv := evhttp.NewServer(failingClips{}, e.db, e.db, nil, slog.New(slog.NewTextHandler(log, nil)))
 	req := httptest.NewRequest("GET", "/api/v1/clips", nil)
 	req.Header.Set("Authorization", "Bearer "+e.token)
 	rec := httptest.NewRecorder()
@@ -566,6 +860,11 @@ func TestUnknownRoutes(t *testing.T) {
 	e := newEnv(t)
 	if resp, _ := e.do(t, "DELETE", "/api/v1/clips", e.token, nil); resp.StatusCode != http.StatusMethodNotAllowed {
 		t.Errorf("DELETE /api/v1/clips = %s; want 405 (clips are never deleted)", resp.Status)
+	}
+	for _, m := range []string{"DELETE", "POST", "PATCH"} {
+		if resp, _ := e.do(t, m, "/api/v1/recorders/A123456", e.token, nil); resp.StatusCode != http.StatusMethodNotAllowed {
+			t.Errorf("%s /api/v1/recorders/A123456 = %s; want 405", m, resp.Status)
+		}
 	}
 	if resp, _ := e.do(t, "GET", "/api/v2/"+url.PathEscape("x"), e.token, nil); resp.StatusCode != http.StatusNotFound {
 		t.Errorf("GET /api/v2/x = %s; want 404", resp.Status)

@@ -11,21 +11,24 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"evidock"
+	"evidock/server"
 )
 
 const clipColumns = `id, blake3, size, object_key, file_name, device_serial, officer_no,
-	started_at, seq, kind, duration_ms, COALESCE(station_id, ''), ingested_at, registered_at`
+	started_at, clock_offset_ms, corrected_started_at, important,
+	seq, kind, duration_ms, COALESCE(station_id, ''), ingested_at, registered_at`
 
-// RegisterClip stores c and fills in its ID and RegisteredAt, or, if its
-// digest is registered, fills c with the stored clip and returns created ==
-// false. It returns EINVALID for a malformed clip or an unknown station,
+// RegisterClip stores c and fills in its ID, RegisteredAt and, if zero,
+// CorrectedStartedAt, or, if its digest is registered, fills c with the
+// stored clip and returns created == false. It returns EINVALID for a
+// malformed clip (see server.ValidateClip) or an unknown station,
 // ECONFLICT if the stored clip has another size, and EUNAVAILABLE if the
 // database cannot be reached.
 //
 // RegisteredAt is the database's clock, not this server's, so that the
 // registration times of clips registered through different servers compare.
 func (db *DB) RegisterClip(ctx context.Context, c *evidock.Clip) (bool, error) {
-	if err := c.Validate(); err != nil {
+	if err := server.ValidateClip(c); err != nil {
 		return false, err
 	}
 	op := "register clip " + c.Digest.String()
@@ -47,13 +50,14 @@ func (db *DB) RegisterClip(ctx context.Context, c *evidock.Clip) (bool, error) {
 		// anyway. A conflict here is another server registering the
 		// same digest at this moment; the INSERT waits for it to commit.
 		stored, err = scanClip(db.pool.QueryRow(ctx, `INSERT INTO clips (blake3, size, object_key, file_name, device_serial,
-			officer_no, started_at, seq, kind, duration_ms, station_id, ingested_at, registered_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, statement_timestamp())
+			officer_no, started_at, clock_offset_ms, corrected_started_at, important,
+			seq, kind, duration_ms, station_id, ingested_at, registered_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, statement_timestamp())
 			ON CONFLICT (blake3) DO NOTHING
 			RETURNING `+clipColumns,
 			c.Digest[:], c.Size, c.ObjectKey, c.FileName, c.DeviceSerial,
-			c.OfficerNo, toDB(c.StartedAt), c.Seq, string(c.Kind), c.DurationMS,
-			station, toDB(c.IngestedAt)))
+			c.OfficerNo, toDB(c.StartedAt), c.ClockOffsetMS, toDB(c.CorrectedStartedAt), c.Important,
+			c.Seq, string(c.Kind), c.DurationMS, station, toDB(c.IngestedAt)))
 		switch {
 		case err == nil:
 			created = true
@@ -94,10 +98,12 @@ func (db *DB) findClip(ctx context.Context, d evidock.Digest) (*evidock.Clip, er
 	return c, nil
 }
 
-// FindClips returns the clips matching f in StartedAt order (then
-// registration order) and how many match in all. It returns EINVALID for a
-// negative offset or a limit outside 0..evidock.DefaultClipLimit, and
-// EUNAVAILABLE if the database cannot be reached.
+// FindClips returns the clips matching f in CorrectedStartedAt order (then
+// registration order) and how many match in all; f.From and f.To bound
+// CorrectedStartedAt, the time deadlines run from, not the recorder's own
+// StartedAt. It returns EINVALID for a negative offset or a limit outside
+// 0..evidock.DefaultClipLimit, and EUNAVAILABLE if the database cannot be
+// reached.
 func (db *DB) FindClips(ctx context.Context, f evidock.ClipFilter) ([]*evidock.Clip, int, error) {
 	limit, err := clipLimit(f)
 	if err != nil {
@@ -118,10 +124,10 @@ func (db *DB) FindClips(ctx context.Context, f evidock.ClipFilter) ([]*evidock.C
 		add("device_serial = ?", f.DeviceSerial)
 	}
 	if !f.From.IsZero() {
-		add("started_at >= ?", ceilDB(f.From))
+		add("corrected_started_at >= ?", ceilDB(f.From))
 	}
 	if !f.To.IsZero() {
-		add("started_at < ?", ceilDB(f.To))
+		add("corrected_started_at < ?", ceilDB(f.To))
 	}
 	cond := ""
 	if len(where) > 0 {
@@ -140,7 +146,7 @@ func (db *DB) FindClips(ctx context.Context, f evidock.ClipFilter) ([]*evidock.C
 		}
 		n := len(args)
 		rows, err := tx.Query(ctx, "SELECT "+clipColumns+" FROM clips"+cond+
-			" ORDER BY started_at, id LIMIT $"+strconv.Itoa(n+1)+" OFFSET $"+strconv.Itoa(n+2),
+			" ORDER BY corrected_started_at, id LIMIT $"+strconv.Itoa(n+1)+" OFFSET $"+strconv.Itoa(n+2),
 			append(args, limit, f.Offset)...)
 		if err != nil {
 			return err
@@ -177,13 +183,14 @@ func clipLimit(f evidock.ClipFilter) (int, error) {
 // scanClip reads one row selected with clipColumns.
 func scanClip(row pgx.Row) (*evidock.Clip, error) {
 	var (
-		c                                 evidock.Clip
-		digest                            []byte
-		kind                              string
-		startedAt, ingestedAt, registered time.Time
+		c                                            evidock.Clip
+		digest                                       []byte
+		kind                                         string
+		startedAt, corrected, ingestedAt, registered time.Time
 	)
 	if err := row.Scan(&c.ID, &digest, &c.Size, &c.ObjectKey, &c.FileName, &c.DeviceSerial, &c.OfficerNo,
-		&startedAt, &c.Seq, &kind, &c.DurationMS, &c.StationID, &ingestedAt, &registered); err != nil {
+		&startedAt, &c.ClockOffsetMS, &corrected, &c.Important,
+		&c.Seq, &kind, &c.DurationMS, &c.StationID, &ingestedAt, &registered); err != nil {
 		return nil, err
 	}
 	if len(digest) != len(c.Digest) {
@@ -193,6 +200,7 @@ func scanClip(row pgx.Row) (*evidock.Clip, error) {
 	}
 	copy(c.Digest[:], digest)
 	c.Kind = evidock.MediaKind(kind)
-	c.StartedAt, c.IngestedAt, c.RegisteredAt = fromDB(startedAt), fromDB(ingestedAt), fromDB(registered)
+	c.StartedAt, c.CorrectedStartedAt = fromDB(startedAt), fromDB(corrected)
+	c.IngestedAt, c.RegisteredAt = fromDB(ingestedAt), fromDB(registered)
 	return &c, nil
 }

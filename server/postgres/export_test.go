@@ -1,6 +1,10 @@
 package postgres
 
-import "github.com/jackc/pgx/v5/pgxpool"
+import (
+	"context"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+)
 
 // Pool exposes the pool so that tests can issue statements the package never
 // would, such as an UPDATE of a clip.
@@ -8,3 +12,7 @@ func (db *DB) Pool() *pgxpool.Pool { return db.pool }
 
 // MigrationLockKey is the advisory lock Open takes while migrating.
 const MigrationLockKey = migrationLockKey
+
+// OpenAt opens the database dsn names applying only the migrations up to
+// version upTo, as an older server would have left it.
+func OpenAt(ctx context.Context, dsn string, upTo int) (*DB, error) { return open(ctx, dsn, upTo) }

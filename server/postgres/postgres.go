@@ -1,8 +1,8 @@
 // Package postgres stores the case server's registry in PostgreSQL, through
 // pgx, for deployments that outgrow one machine. It implements
-// evidock.ClipService and evidock.StationService with the same rules and the
-// same errors as package sqlite; both pass the one suite in
-// server/storetest.
+// evidock.ClipService, evidock.StationService and evidock.RecorderService
+// with the same rules and the same errors as package sqlite; both pass the
+// one suite in server/storetest.
 //
 // The server keeps no state outside the database and the object store: no
 // caches, no sessions, no sequence numbers in memory. Every rule that must
@@ -49,8 +49,9 @@ import (
 )
 
 var (
-	_ evidock.ClipService    = (*DB)(nil)
-	_ evidock.StationService = (*DB)(nil)
+	_ evidock.ClipService     = (*DB)(nil)
+	_ evidock.StationService  = (*DB)(nil)
+	_ evidock.RecorderService = (*DB)(nil)
 )
 
 //go:embed migration/*.sql
@@ -74,6 +75,13 @@ type DB struct {
 // EUNAVAILABLE if the database cannot be reached, and an error naming the
 // migration that failed otherwise. No error contains the password.
 func Open(ctx context.Context, dsn string) (*DB, error) {
+	return open(ctx, dsn, 0)
+}
+
+// open is Open applying only the migrations up to version upTo, or all of
+// them if upTo is 0; tests use it to build a database as an older server
+// left it.
+func open(ctx context.Context, dsn string, upTo int) (*DB, error) {
 	if strings.TrimSpace(dsn) == "" {
 		return nil, evidock.Errorf(evidock.EINVALID, "postgres: connection string is empty")
 	}
@@ -94,7 +102,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		pool.Close()
 		return nil, err
 	}
-	if err := db.migrate(ctx); err != nil {
+	if err := db.migrate(ctx, upTo); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: migrate %s: %w", target, err)
 	}
@@ -173,8 +181,8 @@ func migrations() ([]migration, error) {
 // advisory lock on one connection throughout (see the package comment) and
 // applies each migration in its own transaction together with its row in
 // schema_migrations, so that a crash leaves every migration either applied
-// and recorded or neither.
-func (db *DB) migrate(ctx context.Context) error {
+// and recorded or neither. It stops after version upTo unless upTo is 0.
+func (db *DB) migrate(ctx context.Context, upTo int) error {
 	ms, err := migrations()
 	if err != nil {
 		return err
@@ -214,6 +222,9 @@ func (db *DB) migrate(ctx context.Context) error {
 	for _, m := range ms {
 		if newest != nil && m.version <= *newest {
 			continue
+		}
+		if upTo > 0 && m.version > upTo {
+			break
 		}
 		if err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
 			if _, err := tx.Exec(ctx, m.sql); err != nil {

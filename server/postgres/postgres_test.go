@@ -50,6 +50,11 @@ func TestStationService(t *testing.T) {
 	storetest.RunStationService(t, func(t *testing.T) evidock.StationService { return MustOpen(t) })
 }
 
+func TestRecorderService(t *testing.T) {
+	pgtest.DSN(t)
+	storetest.RunRecorderService(t, func(t *testing.T) evidock.RecorderService { return MustOpen(t) })
+}
+
 // TestClipsAreNeverChanged shows that the database itself refuses to edit or
 // delete a registered clip (Art. 17), whatever statement is tried.
 func TestClipsAreNeverChanged(t *testing.T) {
@@ -76,10 +81,12 @@ func TestClipsAreNeverChanged(t *testing.T) {
 		{"truncate the stations", "TRUNCATE stations CASCADE", "never deleted"},
 		{"delete the station", "DELETE FROM stations", "foreign key"},
 		{"upsert", `INSERT INTO clips (blake3, size, object_key, file_name, device_serial, officer_no, started_at,
-			seq, kind, ingested_at, registered_at)
+			corrected_started_at, seq, kind, ingested_at, registered_at)
 			SELECT blake3, size, object_key, file_name, device_serial, officer_no, started_at,
-			seq, kind, ingested_at, registered_at FROM clips
+			corrected_started_at, seq, kind, ingested_at, registered_at FROM clips
 			ON CONFLICT (blake3) DO UPDATE SET size = 1`, "never edited"},
+		{"update the corrected time", "UPDATE clips SET corrected_started_at = started_at", "never edited"},
+		{"update the mark", "UPDATE clips SET important = true", "never edited"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := db.Pool().Exec(ctx, tt.stmt)
@@ -91,6 +98,140 @@ func TestClipsAreNeverChanged(t *testing.T) {
 	got, err := db.FindClipByDigest(ctx, c.Digest)
 	if err != nil || got.Size != c.Size || got.OfficerNo != c.OfficerNo || got.StationID != "dock-01" {
 		t.Fatalf("clip after the attempts = %+v, %v; want it unchanged", got, err)
+	}
+}
+
+// TestMigrationKeepsClipsAndTriggers builds a schema as a server before
+// migration 002 left it, with clips in it, and opens it with this one: the
+// clips are kept, their corrected time is their recorder time, the triggers
+// that refuse to change clips are enabled again and still refuse.
+func TestMigrationKeepsClipsAndTriggers(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgtest.NewSchema(t)
+	old, err := postgres.OpenAt(ctx, dsn, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := old.CreateStation(ctx, &evidock.Station{ID: "dock-01"}); err != nil {
+		t.Fatal(err)
+	}
+	var before []*evidock.Clip
+	for i, station := range []string{"dock-01", ""} {
+		c := storetest.NewClip(fmt.Appendf(nil, "old %d", i), "A123456", "100001", time.Date(2024, 5, 1, 9+i, 0, 0, 0, evidock.ChinaTime), i+1)
+		var st any
+		if station != "" {
+			st = station
+		}
+		// As 001's store wrote it.
+		if err := old.Pool().QueryRow(ctx, `INSERT INTO clips (blake3, size, object_key, file_name, device_serial,
+			officer_no, started_at, seq, kind, duration_ms, station_id, ingested_at, registered_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, statement_timestamp()) RETURNING id`,
+			c.Digest[:], c.Size, c.ObjectKey, c.FileName, c.DeviceSerial, c.OfficerNo,
+			c.StartedAt, c.Seq, string(c.Kind), c.DurationMS, st, c.IngestedAt).Scan(&c.ID); err != nil {
+			t.Fatal(err)
+		}
+		c.StationID = station
+		before = append(before, c)
+	}
+	if v := appliedVersions(t, old); fmt.Sprint(v) != "[1]" {
+		t.Fatalf("old schema at versions %v; want [1]", v)
+	}
+	old.Close()
+
+	db := mustOpenDSN(t, dsn)
+	for i, c := range before {
+		got, err := db.FindClipByDigest(ctx, c.Digest)
+		if err != nil {
+			t.Fatalf("clip %d after migrating: %v", i, err)
+		}
+		if got.ID != c.ID || !got.StartedAt.Equal(c.StartedAt) || !got.CorrectedStartedAt.Equal(c.StartedAt) ||
+			got.ClockOffsetMS != 0 || got.Important || got.StationID != c.StationID || got.FileName != c.FileName {
+			t.Fatalf("clip %d after migrating = %+v; want it kept, with corrected time = started time", i, got)
+		}
+	}
+	// Every trigger on clips is enabled ('O': fires in normal sessions).
+	rows, err := db.Pool().Query(ctx, `SELECT tgname || ' ' || tgenabled::text FROM pg_trigger
+		WHERE tgrelid = 'clips'::regclass AND NOT tgisinternal ORDER BY tgname`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	triggers, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "[clips_never_deleted O clips_never_truncated O clips_never_updated O]"; fmt.Sprint(triggers) != want {
+		t.Fatalf("triggers on clips after migrating = %v; want %s", triggers, want)
+	}
+	for _, stmt := range []string{
+		"UPDATE clips SET corrected_started_at = started_at",
+		"UPDATE clips SET important = true WHERE false",
+		"DELETE FROM clips",
+		"TRUNCATE clips",
+	} {
+		if _, err := db.Pool().Exec(ctx, stmt); err == nil || !strings.Contains(err.Error(), "Art. 17") {
+			t.Errorf("%s: err = %v; want the Art. 17 refusal", stmt, err)
+		}
+	}
+	var nullable bool
+	if err := db.Pool().QueryRow(ctx, `SELECT is_nullable = 'YES' FROM information_schema.columns
+		WHERE table_schema = current_schema() AND table_name = 'clips' AND column_name = 'corrected_started_at'`).Scan(&nullable); err != nil || nullable {
+		t.Fatalf("corrected_started_at nullable = %v, %v; want NOT NULL", nullable, err)
+	}
+
+	// New clips go in with their offsets, and list by corrected time
+	// among the old ones.
+	c := storetest.NewClip([]byte("new"), "A123456", "100001", time.Date(2024, 5, 1, 11, 0, 0, 0, evidock.ChinaTime), 3)
+	c.ClockOffsetMS, c.CorrectedStartedAt = 2*3_600_000+30*60_000, time.Time{} // true 08:30
+	if _, err := db.RegisterClip(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	clips, _, err := db.FindClips(ctx, evidock.ClipFilter{})
+	if err != nil || len(clips) != 3 || clips[0].Seq != 3 || clips[1].Seq != 1 || clips[2].Seq != 2 {
+		t.Fatalf("FindClips after migrating = %v, %v; want the new clip (true 08:30) first", clips, err)
+	}
+}
+
+// TestDockHistory shows that every report is kept, and kept unchanged,
+// while recorders holds only the latest.
+func TestDockHistory(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpen(t)
+	if _, err := db.CreateStation(ctx, &evidock.Station{ID: "dock-01"}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		r := storetest.NewRecorder("A123456", "100001", time.Date(2024, 5, 1+i, 9, 0, 0, 0, evidock.ChinaTime))
+		r.BatteryPercent, r.LastStationID = 50+i, "dock-01"
+		if err := db.ReportDock(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rows, err := db.Pool().Query(ctx, `SELECT battery_percent || ' ' || to_char(docked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS') || ' ' || station_id
+		FROM recorder_docks WHERE reported_at IS NOT NULL ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"50 2024-05-01T01:00:00 dock-01", "51 2024-05-02T01:00:00 dock-01", "52 2024-05-03T01:00:00 dock-01"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("recorder_docks = %q; want %q", got, want)
+	}
+	var n int
+	if err := db.Pool().QueryRow(ctx, "SELECT COUNT(*) FROM recorders").Scan(&n); err != nil || n != 1 {
+		t.Fatalf("recorders holds %d rows (%v); want 1", n, err)
+	}
+	for _, tt := range []struct{ stmt, want string }{
+		{"UPDATE recorder_docks SET battery_percent = 0", "never edited"},
+		{"DELETE FROM recorder_docks WHERE false", "never deleted"},
+		{"TRUNCATE recorder_docks", "never deleted"},
+		{"DELETE FROM recorders", "foreign key"},
+	} {
+		if _, err := db.Pool().Exec(ctx, tt.stmt); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: err = %v; want one containing %q", tt.stmt, err, tt.want)
+		}
 	}
 }
 
@@ -396,6 +537,11 @@ func TestUnavailable(t *testing.T) {
 		"FindClips":           func() error { _, _, err := db.FindClips(ctx, evidock.ClipFilter{}); return err },
 		"CreateStation":       func() error { _, err := db.CreateStation(ctx, &evidock.Station{ID: "dock-02"}); return err },
 		"AuthenticateStation": func() error { _, err := db.AuthenticateStation(ctx, token); return err },
+		"ReportDock": func() error {
+			return db.ReportDock(ctx, storetest.NewRecorder("A123456", "100001", time.Date(2024, 5, 1, 9, 0, 0, 0, evidock.ChinaTime)))
+		},
+		"FindRecorder":  func() error { _, err := db.FindRecorder(ctx, "A123456"); return err },
+		"FindRecorders": func() error { _, err := db.FindRecorders(ctx, ""); return err },
 	} {
 		if err := call(); evidock.ErrorCode(err) != evidock.EUNAVAILABLE {
 			t.Errorf("%s with the database gone = %v; want EUNAVAILABLE", name, err)

@@ -11,18 +11,21 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"evidock"
+	"evidock/server"
 )
 
 const clipColumns = `id, blake3, size, object_key, file_name, device_serial, officer_no,
-	started_at, seq, kind, duration_ms, COALESCE(station_id, ''), ingested_at, registered_at`
+	started_at, clock_offset_ms, corrected_started_at, important,
+	seq, kind, duration_ms, COALESCE(station_id, ''), ingested_at, registered_at`
 
-// RegisterClip stores c and fills in its ID and RegisteredAt, or, if its
-// digest is registered, fills c with the stored clip and returns created ==
-// false. It returns EINVALID for a malformed clip or an unknown station,
+// RegisterClip stores c and fills in its ID, RegisteredAt and, if zero,
+// CorrectedStartedAt, or, if its digest is registered, fills c with the
+// stored clip and returns created == false. It returns EINVALID for a
+// malformed clip (see server.ValidateClip) or an unknown station,
 // ECONFLICT if the stored clip has another size, and EUNAVAILABLE if the
 // database stays locked.
 func (db *DB) RegisterClip(ctx context.Context, c *evidock.Clip) (bool, error) {
-	if err := c.Validate(); err != nil {
+	if err := server.ValidateClip(c); err != nil {
 		return false, err
 	}
 	tx, err := db.db.BeginTx(ctx, nil) // BEGIN IMMEDIATE: see the package comment
@@ -34,13 +37,16 @@ func (db *DB) RegisterClip(ctx context.Context, c *evidock.Clip) (bool, error) {
 	// DO NOTHING rather than an upsert: a stored clip is never changed
 	// (Art. 17), and the triggers would refuse an update anyway.
 	res, err := tx.ExecContext(ctx, `INSERT INTO clips (blake3, size, object_key, file_name, device_serial,
-		officer_no, started_at, seq, kind, duration_ms, station_id, ingested_at, registered_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		officer_no, started_at, clock_offset_ms, corrected_started_at, important,
+		seq, kind, duration_ms, station_id, ingested_at, registered_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (blake3) DO NOTHING`,
 		c.Digest.String(), c.Size, c.ObjectKey, c.FileName, c.DeviceSerial,
 		// Microseconds, as PostgreSQL keeps them, so that both stores
 		// hand back the same times for the same clip.
-		c.OfficerNo, formatTime(c.StartedAt.Truncate(time.Microsecond)), c.Seq, string(c.Kind), c.DurationMS,
+		c.OfficerNo, formatTime(c.StartedAt.Truncate(time.Microsecond)),
+		c.ClockOffsetMS, formatTime(c.CorrectedStartedAt.Truncate(time.Microsecond)), c.Important,
+		c.Seq, string(c.Kind), c.DurationMS,
 		sql.NullString{String: c.StationID, Valid: c.StationID != ""},
 		formatTime(c.IngestedAt.Truncate(time.Microsecond)),
 		formatTime(db.now().Truncate(time.Microsecond)))
@@ -82,9 +88,11 @@ func (db *DB) FindClipByDigest(ctx context.Context, d evidock.Digest) (*evidock.
 	return c, nil
 }
 
-// FindClips returns the clips matching f in StartedAt order (then
-// registration order) and how many match in all. It returns EINVALID for a
-// negative offset or a limit outside 0..evidock.DefaultClipLimit.
+// FindClips returns the clips matching f in CorrectedStartedAt order (then
+// registration order) and how many match in all; f.From and f.To bound
+// CorrectedStartedAt, the time deadlines run from, not the recorder's own
+// StartedAt. It returns EINVALID for a negative offset or a limit outside
+// 0..evidock.DefaultClipLimit.
 func (db *DB) FindClips(ctx context.Context, f evidock.ClipFilter) ([]*evidock.Clip, int, error) {
 	limit, err := clipLimit(f)
 	if err != nil {
@@ -99,10 +107,10 @@ func (db *DB) FindClips(ctx context.Context, f evidock.ClipFilter) ([]*evidock.C
 		where, args = append(where, "device_serial = ?"), append(args, f.DeviceSerial)
 	}
 	if !f.From.IsZero() {
-		where, args = append(where, "started_at >= ?"), append(args, formatTime(f.From))
+		where, args = append(where, "corrected_started_at >= ?"), append(args, formatTime(f.From))
 	}
 	if !f.To.IsZero() {
-		where, args = append(where, "started_at < ?"), append(args, formatTime(f.To))
+		where, args = append(where, "corrected_started_at < ?"), append(args, formatTime(f.To))
 	}
 	cond := ""
 	if len(where) > 0 {
@@ -120,7 +128,7 @@ func (db *DB) FindClips(ctx context.Context, f evidock.ClipFilter) ([]*evidock.C
 	if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM clips"+cond, args...).Scan(&total); err != nil {
 		return nil, 0, dbError("count clips", err)
 	}
-	rows, err := tx.QueryContext(ctx, "SELECT "+clipColumns+" FROM clips"+cond+" ORDER BY started_at, id LIMIT ? OFFSET ?",
+	rows, err := tx.QueryContext(ctx, "SELECT "+clipColumns+" FROM clips"+cond+" ORDER BY corrected_started_at, id LIMIT ? OFFSET ?",
 		append(args, limit, f.Offset)...)
 	if err != nil {
 		return nil, 0, dbError("find clips", err)
@@ -159,12 +167,13 @@ type scanner interface{ Scan(dest ...any) error }
 // scanClip reads one row selected with clipColumns.
 func scanClip(s scanner) (*evidock.Clip, error) {
 	var (
-		c                                 evidock.Clip
-		digest, kind                      string
-		startedAt, ingestedAt, registered string
+		c                                            evidock.Clip
+		digest, kind                                 string
+		startedAt, corrected, ingestedAt, registered string
 	)
 	if err := s.Scan(&c.ID, &digest, &c.Size, &c.ObjectKey, &c.FileName, &c.DeviceSerial, &c.OfficerNo,
-		&startedAt, &c.Seq, &kind, &c.DurationMS, &c.StationID, &ingestedAt, &registered); err != nil {
+		&startedAt, &c.ClockOffsetMS, &corrected, &c.Important,
+		&c.Seq, &kind, &c.DurationMS, &c.StationID, &ingestedAt, &registered); err != nil {
 		return nil, err
 	}
 	var err error
@@ -176,6 +185,9 @@ func scanClip(s scanner) (*evidock.Clip, error) {
 	c.Kind = evidock.MediaKind(kind)
 	if c.StartedAt, err = parseTime(startedAt); err != nil {
 		return nil, fmt.Errorf("clip %d: started_at: %w", c.ID, err)
+	}
+	if c.CorrectedStartedAt, err = parseTime(corrected); err != nil {
+		return nil, fmt.Errorf("clip %d: corrected_started_at: %w", c.ID, err)
 	}
 	if c.IngestedAt, err = parseTime(ingestedAt); err != nil {
 		return nil, fmt.Errorf("clip %d: ingested_at: %w", c.ID, err)

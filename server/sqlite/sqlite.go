@@ -1,7 +1,7 @@
 // Package sqlite stores the case server's registry in SQLite, through the
 // pure-Go driver modernc.org/sqlite, so that the server runs from a single
 // binary on embedded defaults with no database to install. It implements
-// evidock.ClipService and evidock.StationService.
+// evidock.ClipService, evidock.StationService and evidock.RecorderService.
 //
 // Writes run in immediate transactions (the write lock is taken at BEGIN, so
 // two writers never deadlock upgrading read locks), the journal is WAL (readers
@@ -31,8 +31,9 @@ import (
 )
 
 var (
-	_ evidock.ClipService    = (*DB)(nil)
-	_ evidock.StationService = (*DB)(nil)
+	_ evidock.ClipService     = (*DB)(nil)
+	_ evidock.StationService  = (*DB)(nil)
+	_ evidock.RecorderService = (*DB)(nil)
 )
 
 //go:embed migration/*.sql
@@ -59,6 +60,13 @@ type DB struct {
 // unusable path, and an error naming the path if the database cannot be
 // opened or migrated.
 func Open(ctx context.Context, path string) (*DB, error) {
+	return open(ctx, path, 0)
+}
+
+// open is Open applying only the migrations up to version upTo, or all of
+// them if upTo is 0; tests use it to build a database as an older server
+// left it.
+func open(ctx context.Context, path string, upTo int) (*DB, error) {
 	if path == "" {
 		return nil, evidock.Errorf(evidock.EINVALID, "sqlite: database path is empty")
 	}
@@ -89,7 +97,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		sqldb.Close()
 		return nil, err
 	}
-	if err := db.migrate(ctx); err != nil {
+	if err := db.migrate(ctx, upTo); err != nil {
 		sqldb.Close()
 		return nil, fmt.Errorf("sqlite: migrate %s: %w", path, err)
 	}
@@ -157,8 +165,9 @@ func migrations() ([]migration, error) {
 // migrate applies the embedded migrations the database lacks, each in its own
 // immediate transaction together with its row in schema_migrations, so that a
 // crash leaves every migration either applied and recorded or neither, and two
-// servers starting at once cannot both apply one.
-func (db *DB) migrate(ctx context.Context) error {
+// servers starting at once cannot both apply one. It stops after version
+// upTo unless upTo is 0.
+func (db *DB) migrate(ctx context.Context, upTo int) error {
 	ms, err := migrations()
 	if err != nil {
 		return err
@@ -178,6 +187,9 @@ func (db *DB) migrate(ctx context.Context) error {
 		return fmt.Errorf("database schema is at version %d but this program knows only up to %d: run a newer evidock-server", newest.Int64, known)
 	}
 	for _, m := range ms {
+		if upTo > 0 && m.version > upTo {
+			break
+		}
 		if err := db.apply(ctx, m); err != nil {
 			return fmt.Errorf("%s: %w", m.name, err)
 		}

@@ -3,6 +3,7 @@ package sqlite_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -37,6 +38,10 @@ func TestStationService(t *testing.T) {
 	storetest.RunStationService(t, func(t *testing.T) evidock.StationService { return MustOpen(t) })
 }
 
+func TestRecorderService(t *testing.T) {
+	storetest.RunRecorderService(t, func(t *testing.T) evidock.RecorderService { return MustOpen(t) })
+}
+
 // TestClipsAreNeverChanged shows that the database itself refuses to edit or
 // delete a registered clip (Art. 17), whatever statement is tried.
 func TestClipsAreNeverChanged(t *testing.T) {
@@ -66,6 +71,137 @@ func TestClipsAreNeverChanged(t *testing.T) {
 	got, err := db.FindClipByDigest(ctx, c.Digest)
 	if err != nil || got.Size != c.Size || got.OfficerNo != c.OfficerNo {
 		t.Fatalf("clip after the attempts = %+v, %v; want it unchanged", got, err)
+	}
+}
+
+// TestMigrationKeepsClipsAndTriggers builds a database as a server before
+// migration 002 left it, with clips in it, and opens it with this one: the
+// clips are kept, their corrected time is their recorder time, and the
+// database still refuses to change or delete them.
+func TestMigrationKeepsClipsAndTriggers(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "evidock.db")
+	old, err := sqlite.OpenAt(ctx, path, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := old.CreateStation(ctx, &evidock.Station{ID: "dock-01"}); err != nil {
+		t.Fatal(err)
+	}
+	var before []*evidock.Clip
+	for i, station := range []string{"dock-01", ""} {
+		c := storetest.NewClip(fmt.Appendf(nil, "old %d", i), "A123456", "100001", time.Date(2024, 5, 1, 9+i, 0, 0, 0, evidock.ChinaTime), i+1)
+		// As 001's store wrote it.
+		if _, err := old.SQL().ExecContext(ctx, `INSERT INTO clips (blake3, size, object_key, file_name, device_serial,
+			officer_no, started_at, seq, kind, duration_ms, station_id, ingested_at, registered_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			c.Digest.String(), c.Size, c.ObjectKey, c.FileName, c.DeviceSerial, c.OfficerNo,
+			c.StartedAt.UTC().Format("2006-01-02T15:04:05.000000000Z"), c.Seq, string(c.Kind), c.DurationMS,
+			sql.NullString{String: station, Valid: station != ""},
+			c.IngestedAt.UTC().Format("2006-01-02T15:04:05.000000000Z"), "2024-05-02T00:00:00.000000000Z"); err != nil {
+			t.Fatal(err)
+		}
+		c.StationID = station
+		before = append(before, c)
+	}
+	old.Close()
+
+	db, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatalf("migrate a database with clips: %v", err)
+	}
+	defer db.Close()
+	for i, c := range before {
+		got, err := db.FindClipByDigest(ctx, c.Digest)
+		if err != nil {
+			t.Fatalf("clip %d after migrating: %v", i, err)
+		}
+		if got.ID != int64(i+1) || !got.StartedAt.Equal(c.StartedAt) || !got.CorrectedStartedAt.Equal(c.StartedAt) ||
+			got.ClockOffsetMS != 0 || got.Important || got.StationID != c.StationID || got.FileName != c.FileName {
+			t.Fatalf("clip %d after migrating = %+v; want it kept, with corrected time = started time", i, got)
+		}
+	}
+	assertClipsGuarded(t, db)
+
+	// New clips go in with their offsets, and list by corrected time
+	// among the old ones.
+	c := storetest.NewClip([]byte("new"), "A123456", "100001", time.Date(2024, 5, 1, 11, 0, 0, 0, evidock.ChinaTime), 3)
+	c.ClockOffsetMS, c.CorrectedStartedAt = 2*3_600_000+30*60_000, time.Time{} // true 08:30
+	if _, err := db.RegisterClip(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	clips, _, err := db.FindClips(ctx, evidock.ClipFilter{})
+	if err != nil || len(clips) != 3 || clips[0].Seq != 3 || clips[1].Seq != 1 || clips[2].Seq != 2 {
+		t.Fatalf("FindClips after migrating = %v, %v; want the new clip (true 08:30) first", clips, err)
+	}
+}
+
+// assertClipsGuarded fails t unless the database refuses to change or
+// delete the clips it holds.
+func assertClipsGuarded(t *testing.T, db *sqlite.DB) {
+	t.Helper()
+	for _, stmt := range []string{
+		"UPDATE clips SET corrected_started_at = started_at",
+		"UPDATE clips SET important = 1",
+		"DELETE FROM clips",
+		"INSERT OR REPLACE INTO clips SELECT * FROM clips",
+	} {
+		if _, err := db.SQL().ExecContext(context.Background(), stmt); err == nil || !strings.Contains(err.Error(), "Art. 17") {
+			t.Errorf("%s: err = %v; want the Art. 17 refusal", stmt, err)
+		}
+	}
+}
+
+// TestDockHistory shows that every report is kept, and kept unchanged,
+// while recorders holds only the latest.
+func TestDockHistory(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpen(t)
+	if _, err := db.CreateStation(ctx, &evidock.Station{ID: "dock-01"}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		r := storetest.NewRecorder("A123456", "100001", time.Date(2024, 5, 1+i, 9, 0, 0, 0, evidock.ChinaTime))
+		r.BatteryPercent, r.LastStationID = 50+i, "dock-01"
+		if err := db.ReportDock(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rows, err := db.SQL().QueryContext(ctx, "SELECT battery_percent, docked_at, station_id, reported_at FROM recorder_docks ORDER BY id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for rows.Next() {
+		var (
+			battery                     int
+			docked, station, reportedAt string
+		)
+		if err := rows.Scan(&battery, &docked, &station, &reportedAt); err != nil {
+			t.Fatal(err)
+		}
+		if reportedAt == "" {
+			t.Error("a report without its reception time")
+		}
+		got = append(got, fmt.Sprintf("%d %s %s", battery, docked, station))
+	}
+	rows.Close()
+	want := []string{
+		"50 2024-05-01T01:00:00.000000000Z dock-01",
+		"51 2024-05-02T01:00:00.000000000Z dock-01",
+		"52 2024-05-03T01:00:00.000000000Z dock-01",
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("recorder_docks = %q; want %q", got, want)
+	}
+	var n int
+	if err := db.SQL().QueryRowContext(ctx, "SELECT COUNT(*) FROM recorders").Scan(&n); err != nil || n != 1 {
+		t.Fatalf("recorders holds %d rows (%v); want 1", n, err)
+	}
+	for _, stmt := range []string{"UPDATE recorder_docks SET battery_percent = 0", "DELETE FROM recorder_docks", "DELETE FROM recorders"} {
+		if _, err := db.SQL().ExecContext(ctx, stmt); err == nil {
+			t.Errorf("%s succeeded; want the history kept", stmt)
+		}
 	}
 }
 

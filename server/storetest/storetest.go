@@ -1,8 +1,14 @@
 // Package storetest is the test suite that every registry store must pass:
-// SQLite and PostgreSQL. A store's tests call RunClipService and
-// RunStationService with a function that opens a fresh, empty store, so that
-// all stores are held to one contract rather than to tests each wrote for
-// itself.
+// SQLite and PostgreSQL. A store's tests call RunClipService,
+// RunStationService and RunRecorderService with a function that opens a
+// fresh, empty store, so that all stores are held to one contract rather
+// than to tests each wrote for itself.
+//
+// Clip listings are held to corrected time: FindClips filters
+// (ClipFilter.From and To) and orders by CorrectedStartedAt, the recorder's
+// start time corrected by its clock offset, because deadlines and the
+// linking of clips to activities run from it; StartedAt is kept as the
+// recorder wrote it.
 package storetest
 
 import (
@@ -21,7 +27,10 @@ import (
 
 // NewClip returns a valid, unregistered clip for footage with the given bytes,
 // named as recorder serial of officer would name a video it started at
-// started (read in evidock.ChinaTime) with sequence number seq.
+// started (read in evidock.ChinaTime) with sequence number seq. Its clock
+// offset is 0, so its CorrectedStartedAt is its StartedAt; a test that sets
+// an offset sets CorrectedStartedAt to match or to zero, which the store
+// fills in.
 func NewClip(body []byte, serial, officer string, started time.Time, seq int) *evidock.Clip {
 	started = started.In(evidock.ChinaTime).Truncate(time.Second)
 	name := evidock.RecordingName{DeviceSerial: serial, OfficerNo: officer, StartedAt: started, Seq: seq, Ext: "MP4", Kind: evidock.MediaVideo}
@@ -34,11 +43,23 @@ func NewClip(body []byte, serial, officer string, started time.Time, seq int) *e
 		DeviceSerial: serial,
 		OfficerNo:    officer,
 		StartedAt:    started,
-		Seq:          seq,
-		Kind:         evidock.MediaVideo,
-		DurationMS:   61_500,
-		IngestedAt:   started.Add(9 * time.Hour),
+		// What Validate would fill in; set so that a clip compares equal
+		// to the stored one.
+		CorrectedStartedAt: started,
+		Seq:                seq,
+		Kind:               evidock.MediaVideo,
+		DurationMS:         61_500,
+		IngestedAt:         started.Add(9 * time.Hour),
 	}
+}
+
+// offsetClip is NewClip for a recorder whose clock was offset ahead of true
+// time (behind, if negative), with CorrectedStartedAt to match.
+func offsetClip(body []byte, serial, officer string, started time.Time, seq int, offset time.Duration) *evidock.Clip {
+	c := NewClip(body, serial, officer, started, seq)
+	c.ClockOffsetMS = offset.Milliseconds()
+	c.CorrectedStartedAt = c.StartedAt.Add(-offset)
+	return c
 }
 
 // day returns hour h of 1 May 2024 plus d days, China time.
@@ -79,6 +100,8 @@ func RunClipService(t *testing.T, open func(t *testing.T) evidock.ClipService) {
 		// microseconds, as PostgreSQL does, and hand every time back in
 		// evidock.ChinaTime, so that both stores answer alike.
 		c.IngestedAt = time.Date(2024, 5, 1, 1, 0, 7, 123_456_789, time.UTC)
+		c.ClockOffsetMS = 1_234
+		c.CorrectedStartedAt = day(0, 9).Add(-1_234 * time.Millisecond).UTC()
 		before := time.Now()
 		mustRegister(t, svc, c)
 		after := time.Now()
@@ -94,6 +117,7 @@ func RunClipService(t *testing.T, open func(t *testing.T) evidock.ClipService) {
 				notAfter time.Time
 			}{
 				{name: "started_at", got: clip.StartedAt, want: day(0, 9)},
+				{name: "corrected_started_at", got: clip.CorrectedStartedAt, want: time.Date(2024, 5, 1, 8, 59, 58, 766_000_000, evidock.ChinaTime)},
 				{name: "ingested_at", got: clip.IngestedAt, want: time.Date(2024, 5, 1, 9, 0, 7, 123_456_000, evidock.ChinaTime)},
 				{name: "registered_at", got: clip.RegisteredAt},
 			} {
@@ -119,6 +143,7 @@ func RunClipService(t *testing.T, open func(t *testing.T) evidock.ClipService) {
 		again := NewClip([]byte("repeat"), "A123456", "100001", day(0, 9), 1)
 		again.IngestedAt = again.IngestedAt.Add(time.Hour) // a second station ingested it later
 		again.DurationMS = 0
+		again.ClockOffsetMS, again.CorrectedStartedAt, again.Important = 2_000, time.Time{}, true
 		created, err := svc.RegisterClip(ctx, again)
 		if err != nil || created {
 			t.Fatalf("second RegisterClip = %v, %v; want false, nil", created, err)
@@ -157,6 +182,13 @@ func RunClipService(t *testing.T, open func(t *testing.T) evidock.ClipService) {
 			{"no file name", func(c *evidock.Clip) { c.FileName = "" }},
 			{"no ingest time", func(c *evidock.Clip) { c.IngestedAt = time.Time{} }},
 			{"officer differs from name", func(c *evidock.Clip) { c.OfficerNo = "999999" }},
+			// CorrectedStartedAt is StartedAt, which this offset contradicts.
+			{"corrected time disagrees with offset", func(c *evidock.Clip) { c.ClockOffsetMS = 1_000 }},
+			{"corrected time a millisecond off", func(c *evidock.Clip) { c.CorrectedStartedAt = c.StartedAt.Add(time.Millisecond) }},
+			{"offset beyond a century", func(c *evidock.Clip) {
+				c.ClockOffsetMS, c.CorrectedStartedAt = server.MaxClockOffset.Milliseconds()+1, time.Time{}
+			}},
+			{"offset that overflows", func(c *evidock.Clip) { c.ClockOffsetMS, c.CorrectedStartedAt = -1<<63, time.Time{} }},
 		} {
 			t.Run(tt.name, func(t *testing.T) {
 				c := NewClip([]byte("invalid "+tt.name), "A123456", "100001", day(0, 9), 1)
@@ -221,6 +253,115 @@ func RunClipService(t *testing.T, open func(t *testing.T) evidock.ClipService) {
 				}
 				if got := seqs(clips); fmt.Sprint(got) != fmt.Sprint(tt.seqs) || total != len(tt.seqs) {
 					t.Fatalf("FindClips = %v (total %d); want %v (total %d)", got, total, tt.seqs, len(tt.seqs))
+				}
+			})
+		}
+	})
+
+	t.Run("ClockOffset", func(t *testing.T) {
+		svc := open(t)
+		// The recorder's clock ran 90.5 s fast: it named the file 09:00:00
+		// when it was 08:58:29.5. Both times come back as sent.
+		c := offsetClip([]byte("fast"), "A123456", "100001", day(0, 9), 1, 90_500*time.Millisecond)
+		want := *c
+		mustRegister(t, svc, c)
+		want.ID, want.RegisteredAt = c.ID, c.RegisteredAt
+		assertClip(t, "registered", c, &want)
+		got, err := svc.FindClipByDigest(ctx, c.Digest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		assertClip(t, "found", got, &want)
+		if !got.StartedAt.Equal(day(0, 9)) || !got.CorrectedStartedAt.Equal(time.Date(2024, 5, 1, 8, 58, 29, 500_000_000, evidock.ChinaTime)) {
+			t.Fatalf("started %v, corrected %v; want the recorder's 09:00:00 and the true 08:58:29.5", got.StartedAt, got.CorrectedStartedAt)
+		}
+	})
+
+	t.Run("CorrectedTimeFilledIn", func(t *testing.T) {
+		svc := open(t)
+		// A station sends the offset and leaves the corrected time to the
+		// registry: a clock an hour slow started at 10:00, not 09:00.
+		c := NewClip([]byte("slow"), "A123456", "100001", day(0, 9), 1)
+		c.ClockOffsetMS, c.CorrectedStartedAt = -3_600_000, time.Time{}
+		mustRegister(t, svc, c)
+		got, err := svc.FindClipByDigest(ctx, c.Digest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for what, clip := range map[string]*evidock.Clip{"registered": c, "found": got} {
+			if !clip.CorrectedStartedAt.Equal(day(0, 10)) || !clip.StartedAt.Equal(day(0, 9)) || clip.ClockOffsetMS != -3_600_000 {
+				t.Fatalf("%s clip: started %v, offset %d ms, corrected %v; want 09:00, -3600000 and 10:00",
+					what, clip.StartedAt, clip.ClockOffsetMS, clip.CorrectedStartedAt)
+			}
+		}
+		// Without an offset, the corrected time is the recorder's.
+		plain := NewClip([]byte("plain"), "A123456", "100001", day(0, 11), 2)
+		plain.CorrectedStartedAt = time.Time{}
+		mustRegister(t, svc, plain)
+		if !plain.CorrectedStartedAt.Equal(day(0, 11)) || plain.ClockOffsetMS != 0 {
+			t.Fatalf("clip without an offset: corrected %v, offset %d; want 11:00 and 0", plain.CorrectedStartedAt, plain.ClockOffsetMS)
+		}
+	})
+
+	t.Run("Important", func(t *testing.T) {
+		svc := open(t)
+		marked := NewClip([]byte("marked"), "A123456", "100001", day(0, 9), 1)
+		marked.Important = true
+		plain := NewClip([]byte("unmarked"), "A123456", "100001", day(0, 10), 2)
+		mustRegister(t, svc, marked)
+		mustRegister(t, svc, plain)
+		for _, want := range []*evidock.Clip{marked, plain} {
+			got, err := svc.FindClipByDigest(ctx, want.Digest)
+			if err != nil {
+				t.Fatal(err)
+			}
+			assertClip(t, "found", got, want)
+		}
+		clips, _, err := svc.FindClips(ctx, evidock.ClipFilter{})
+		if err != nil || len(clips) != 2 || !clips[0].Important || clips[1].Important {
+			t.Fatalf("FindClips = %+v, %v; want the marked clip important and the other not", clips, err)
+		}
+	})
+
+	t.Run("FiltersUseCorrectedTime", func(t *testing.T) {
+		svc := open(t)
+		// By the recorders' clocks the order is 2 1 3 5 4; by the true
+		// (corrected) time it is 1 2 3 4 5, and spans select by it.
+		for _, c := range []*evidock.Clip{
+			offsetClip([]byte("1"), "A000001", "100001", day(0, 9), 1, 2*time.Hour),    // true 07:00
+			offsetClip([]byte("2"), "B000002", "100001", day(0, 8), 2, 0),              // true 08:00
+			offsetClip([]byte("3"), "A000001", "100001", day(0, 10), 3, -3*time.Hour),  // true 13:00
+			offsetClip([]byte("4"), "B000002", "100002", day(1, 0), 4, 30*time.Minute), // true 23:30 the day before
+			offsetClip([]byte("5"), "A000001", "100002", day(0, 23), 5, -2*time.Hour),  // true 01:00 the day after
+		} {
+			mustRegister(t, svc, c)
+		}
+		for _, tt := range []struct {
+			name   string
+			filter evidock.ClipFilter
+			seqs   []int
+		}{
+			{"all, in corrected order", evidock.ClipFilter{}, []int{1, 2, 3, 4, 5}},
+			{"from", evidock.ClipFilter{From: day(0, 8)}, []int{2, 3, 4, 5}},
+			{"from is inclusive of the corrected time", evidock.ClipFilter{From: day(0, 7)}, []int{1, 2, 3, 4, 5}},
+			{"from a nanosecond after a corrected time", evidock.ClipFilter{From: day(0, 7).Add(time.Nanosecond)}, []int{2, 3, 4, 5}},
+			{"to", evidock.ClipFilter{To: day(1, 0)}, []int{1, 2, 3, 4}},
+			{"day two", evidock.ClipFilter{From: day(1, 0), To: day(2, 0)}, []int{5}},
+			{"officer and to", evidock.ClipFilter{OfficerNo: "100002", To: day(1, 0)}, []int{4}},
+			{"recorder and from", evidock.ClipFilter{DeviceSerial: "A000001", From: day(0, 9)}, []int{3, 5}},
+			{"paged", evidock.ClipFilter{Limit: 2, Offset: 1}, []int{2, 3}},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				clips, total, err := svc.FindClips(ctx, tt.filter)
+				if err != nil {
+					t.Fatalf("FindClips: %v", err)
+				}
+				wantTotal := len(tt.seqs)
+				if tt.filter.Limit > 0 {
+					wantTotal = 5
+				}
+				if got := seqs(clips); fmt.Sprint(got) != fmt.Sprint(tt.seqs) || total != wantTotal {
+					t.Fatalf("FindClips = %v (total %d); want %v (total %d)", got, total, tt.seqs, wantTotal)
 				}
 			})
 		}
@@ -518,7 +659,8 @@ func assertClip(t *testing.T, what string, got, want *evidock.Clip) {
 	t.Helper()
 	g, w := *got, *want
 	for _, ts := range []struct{ g, w *time.Time }{
-		{&g.StartedAt, &w.StartedAt}, {&g.IngestedAt, &w.IngestedAt}, {&g.RegisteredAt, &w.RegisteredAt},
+		{&g.StartedAt, &w.StartedAt}, {&g.CorrectedStartedAt, &w.CorrectedStartedAt},
+		{&g.IngestedAt, &w.IngestedAt}, {&g.RegisteredAt, &w.RegisteredAt},
 	} {
 		if !ts.g.Equal(*ts.w) {
 			t.Fatalf("%s clip: time %v; want %v", what, *ts.g, *ts.w)

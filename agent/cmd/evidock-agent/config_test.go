@@ -17,7 +17,8 @@ func TestSampleConfigLoads(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.StationID != "dock-01" || c.S3.Bucket != "footage" || c.Server.Token != "token" || c.Upload.PartSizeMiB != 16 ||
-		c.ClearAfter != "registered" || !c.ReverifySource || c.StagingReserveMiB != 512 {
+		c.ClearAfter != "registered" || !c.ReverifySource || c.StagingReserveMiB != 512 ||
+		c.DockScreen.Listen != "127.0.0.1:8441" || c.DockScreen.AllowRemote {
 		t.Fatalf("loaded %+v", c)
 	}
 }
@@ -44,9 +45,25 @@ s3: {endpoint: "http://127.0.0.1:2", bucket: footage, access_key_id: a}
 		"bad endpoint":   {strings.Replace(base, `"http://127.0.0.1:2"`, "s3.local", 1), "s3.endpoint"},
 		"missing token":  {strings.Replace(base, token, filepath.Join(dir, "nope"), 1), "server.token_file"},
 		"not yaml":       {"station_id: [", "config"},
+		"bad mode":       {base + "detect: {mode: usb}\n", `detect.mode "usb"`},
+		"mounts no ids":  {base + "detect: {mode: mounts}\n", "detect.recorder_usb_ids is empty"},
+		"bad usb id":     {base + "detect: {mode: mounts, recorder_usb_ids: [\"zz:1\"]}\n", "detect.recorder_usb_ids"},
+		"bridge no pw":   {base + "bridge: {enabled: true, serial_usb_ids: [\"2e3c:5741\"]}\n", "recorder password is missing"},
+		"bad window":     {base + "upload: {bandwidth: {windows: [{from: \"8am\", to: \"18:00\"}]}}\n", "upload.bandwidth.windows[0].from"},
 		"bad clear":      {base + "clear_after: sometimes\n", `clear_after "sometimes"`},
 		"bad settle":     {base + "settle: 1ms\n", "settle 1ms is too short"},
 		"threshold<part": {base + "upload: {multipart_threshold_mib: 8, part_size_mib: 16}\n", "multipart_threshold_mib 8"},
+		"screen off":     {base + "dock_screen: {listen: \"\"}\n", ""},
+		"screen v6":      {base + "dock_screen: {listen: \"[::1]:8441\"}\n", ""},
+		"screen named":   {base + "dock_screen: {listen: \"localhost:8441\"}\n", ""},
+		"screen remote":  {base + "dock_screen: {listen: \"0.0.0.0:8441\"}\n", `dock_screen.listen "0.0.0.0:8441" is not a loopback address`},
+		"screen all":     {base + "dock_screen: {listen: \":8441\"}\n", "set dock_screen.allow_remote: true"},
+		"screen lan":     {base + "dock_screen: {listen: \"192.168.1.20:8441\"}\n", "not a loopback address"},
+		"screen allowed": {base + "dock_screen: {listen: \"0.0.0.0:8441\", allow_remote: true}\n", ""},
+		"screen no port": {base + "dock_screen: {listen: \"127.0.0.1\"}\n", "dock_screen.listen \"127.0.0.1\": want host:port"},
+		"screen port 0":  {base + "dock_screen: {listen: \"127.0.0.1:0\"}\n", "port must be a number from 1 to 65535"},
+		"screen port":    {base + "dock_screen: {listen: \"127.0.0.1:http\"}\n", "port must be a number"},
+		"screen key":     {base + "dock_screen: {listen: \"127.0.0.1:8441\", allowremote: true}\n", `unknown key "allowremote"`},
 	} {
 		p := filepath.Join(dir, "agent.yaml")
 		os.WriteFile(p, []byte(tt.yaml), 0o600)
@@ -58,6 +75,25 @@ s3: {endpoint: "http://127.0.0.1:2", bucket: footage, access_key_id: a}
 			t.Errorf("%s: got %v, want an error containing %q", name, err, tt.want)
 		case tt.want != "" && cli.ExitCode(err) != cli.ExitUsage:
 			t.Errorf("%s: exit code %d, want %d", name, cli.ExitCode(err), cli.ExitUsage)
+		}
+	}
+}
+
+func TestDockScreenDefaultsAndURL(t *testing.T) {
+	if got := DefaultConfig().DockScreen; got.Listen != DefaultDockScreenListen || got.AllowRemote {
+		t.Errorf("default dock screen %+v", got)
+	}
+	for listen, want := range map[string]string{
+		"127.0.0.1:8441": "http://127.0.0.1:8441",
+		"localhost:9000": "http://localhost:9000",
+		"[::1]:8441":     "http://[::1]:8441",
+		":8441":          "http://127.0.0.1:8441",
+		"0.0.0.0:8441":   "http://127.0.0.1:8441",
+		"[::]:8441":      "http://127.0.0.1:8441",
+		"":               "",
+	} {
+		if got := (DockScreenConfig{Listen: listen}).URL(); got != want {
+			t.Errorf("URL of %q = %q, want %q", listen, got, want)
 		}
 	}
 }

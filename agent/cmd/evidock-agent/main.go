@@ -1,10 +1,14 @@
 // Command evidock-agent runs on a docking PC: it ingests docked recorders'
-// footage, uploads it to the object store and registers it with the case
-// server. See configs/agent.yaml and the README.
+// footage, uploads it to the object store, registers it with the case
+// server, and serves the dock screen that tells officers when a recorder is
+// safe to unplug (http://127.0.0.1:8441 by default). "evidock-agent status"
+// shows the same in a terminal. See configs/agent.yaml and the README.
 package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"os/signal"
@@ -16,8 +20,9 @@ import (
 const usage = `usage: evidock-agent <command> [flags]
 
 commands:
-  run     --config FILE                 run the docking pipeline until stopped
-  status  --config FILE [--wait] ...    show every recording's state; see status -h
+  run     --config FILE                 run the docking pipeline and the dock screen until stopped
+  status  --config FILE [--watch]       show the docked recorders live, as the dock screen does
+  status  --config FILE --all | --wait  show every recording's state; see status -h
   version                               print the version
 
 exit codes: 0 ok, 1 failure, 2 usage or config error, 3 timed out waiting`
@@ -26,7 +31,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := Run(ctx, os.Args[1:])
 	stop()
-	if err != nil {
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
 		fmt.Fprintln(os.Stderr, "evidock-agent:", err)
 	}
 	os.Exit(exitCode(err))
@@ -46,7 +51,7 @@ func Run(ctx context.Context, args []string) error {
 		defer m.Close()
 		return m.Run(ctx)
 	case "status":
-		return runStatus(ctx, args[1:])
+		return runStatus(ctx, args[1:], os.Stdout, os.Stderr)
 	case "version":
 		fmt.Println("evidock-agent", cli.Version)
 		return nil

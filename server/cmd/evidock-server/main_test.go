@@ -205,6 +205,14 @@ log_level: debug
 	if created, err := client.RegisterClip(ctx, c); err != nil || !created || c.StationID != "dock-01" {
 		t.Fatalf("RegisterClip = %v, %v, %+v", created, err, c)
 	}
+	// The recorder store is wired in too.
+	r := storetest.NewRecorder("A123456", "100001", time.Date(2024, 5, 1, 18, 0, 0, 0, evidock.ChinaTime))
+	if err := client.ReportDock(ctx, r); err != nil || r.LastStationID != "dock-01" {
+		t.Fatalf("ReportDock = %v, %+v", err, r)
+	}
+	if recs, err := client.FindRecorders(ctx, "100001"); err != nil || len(recs) != 1 || recs[0].DeviceSerial != "A123456" {
+		t.Fatalf("FindRecorders = %v, %v; want the reported recorder", recs, err)
+	}
 
 	cancel()
 	select {

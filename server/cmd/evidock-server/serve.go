@@ -40,7 +40,7 @@ func (m *Main) serve(ctx context.Context) error {
 		return fmt.Errorf("open the S3 store at %s: %w", cfg.S3.Endpoint, err)
 	}
 	reg := &server.Registry{Clips: db, Objects: store, VerifyDigest: cfg.VerifyDigest}
-	srv := evhttp.NewServer(reg, db, db.Ping, logger)
+	srv := evhttp.NewServer(reg, db, db, db.Ping, logger)
 	if err := srv.Listen(cfg.Listen); err != nil {
 		return err
 	}

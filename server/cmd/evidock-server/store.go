@@ -15,6 +15,7 @@ import (
 type store interface {
 	evidock.ClipService
 	evidock.StationService
+	evidock.RecorderService
 	// Ping returns EUNAVAILABLE if the database does not answer.
 	Ping(ctx context.Context) error
 	Close() error

@@ -43,7 +43,7 @@ func run(ctx context.Context, args []string, m *Main) int {
 type Main struct {
 	Stdout, Stderr io.Writer
 
-	// Command is "clips" or "clip".
+	// Command is "clips", "clip" or "recorders".
 	Command string
 	Config  Config
 	// Filter selects the clips 'evidock clips' lists; Filter.Limit 0 lists
@@ -51,6 +51,9 @@ type Main struct {
 	Filter evidock.ClipFilter
 	// Digest is the clip 'evidock clip' shows.
 	Digest evidock.Digest
+	// Officer, if not empty, keeps the recorders 'evidock recorders' lists
+	// to those bound to that officer.
+	Officer string
 	// JSON prints the server's JSON instead of a table.
 	JSON bool
 
@@ -66,7 +69,7 @@ func NewMain() *Main { return &Main{Stdout: os.Stdout, Stderr: os.Stderr, Config
 // printing the usage when asked for it.
 func (m *Main) ParseFlags(args []string) error {
 	if len(args) == 0 {
-		return cli.Usagef("no command given: use clips or clip")
+		return cli.Usagef("no command given: use clips, clip or recorders")
 	}
 	fs := flag.NewFlagSet("evidock", flag.ContinueOnError)
 	fs.StringVar(&m.Config.Server, "server", m.Config.Server, "")
@@ -81,11 +84,13 @@ func (m *Main) ParseFlags(args []string) error {
 		fs.StringVar(&to, "to", "", "")
 		fs.IntVar(&m.Filter.Limit, "limit", 0, "")
 	case "clip":
+	case "recorders":
+		fs.StringVar(&m.Officer, "officer", "", "")
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(m.Stdout, usage)
 		return flag.ErrHelp
 	default:
-		return cli.Usagef("unknown command %q: use clips or clip", m.Command)
+		return cli.Usagef("unknown command %q: use clips, clip or recorders", m.Command)
 	}
 	rest, err := cli.Parse(fs, args[1:])
 	if errors.Is(err, flag.ErrHelp) {
@@ -115,6 +120,10 @@ func (m *Main) ParseFlags(args []string) error {
 		}
 		if m.Digest, err = evidock.ParseDigest(rest[0]); err != nil {
 			return cli.Usagef("clip: %s", evidock.ErrorMessage(err))
+		}
+	case "recorders":
+		if len(rest) > 0 {
+			return cli.Usagef("recorders: unexpected argument %q; filter with --officer", rest[0])
 		}
 	}
 
@@ -149,6 +158,8 @@ func (m *Main) Run(ctx context.Context) error {
 		err = m.listClips(ctx)
 	case "clip":
 		err = m.showClip(ctx)
+	case "recorders":
+		err = m.listRecorders(ctx)
 	default:
 		return cli.Usagef("no command given")
 	}

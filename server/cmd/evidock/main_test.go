@@ -25,6 +25,7 @@ import (
 type fixture struct {
 	url, tokenFile string
 	clips          []*evidock.Clip
+	recorders      []*evidock.Recorder
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -59,7 +60,21 @@ func newFixture(t *testing.T) *fixture {
 		}
 		f.clips = append(f.clips, c)
 	}
-	ts := httptest.NewServer(evhttp.NewServer(&server.Registry{Clips: db}, db, db.Ping, slog.New(slog.DiscardHandler)))
+	// A recorder whose clock is fine, one an officer left drifting, and
+	// one that reported nothing of its condition.
+	fine := storetest.NewRecorder("A000001", "100001", time.Date(2024, 5, 1, 18, 5, 0, 0, evidock.ChinaTime))
+	drifting := storetest.NewRecorder("B000002", "100002", time.Date(2024, 5, 2, 8, 0, 0, 0, time.UTC))
+	drifting.BatteryPercent, drifting.StorageUsed, drifting.StorageTotal = 7, 60<<30, 64<<30
+	drifting.ClockOffsetMS, drifting.DriftPerDayMS, drifting.ClockDrifted = -42_500, -4_250, true
+	bare := &evidock.Recorder{DeviceSerial: "C000003", OfficerNo: "100001", LastDockedAt: time.Date(2024, 5, 3, 9, 0, 0, 0, evidock.ChinaTime), BatteryPercent: -1}
+	for _, r := range []*evidock.Recorder{drifting, fine, bare} {
+		r.LastStationID = "dock-01"
+		if err := db.ReportDock(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.recorders = []*evidock.Recorder{fine, drifting, bare}
+	ts := httptest.NewServer(evhttp.NewServer(&server.Registry{Clips: db}, db, db, db.Ping, slog.New(slog.DiscardHandler)))
 	t.Cleanup(ts.Close)
 	f.url = ts.URL
 	return f
@@ -144,7 +159,8 @@ func TestClip(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	for _, want := range []string{c.FileName, c.Digest.String(), c.ObjectKey, "100001", "A000001", "2024-05-01 09:00:00", "dock-01", "1m1.5s"} {
+	for _, want := range []string{c.FileName, c.Digest.String(), c.ObjectKey, "100001", "A000001", "2024-05-01 09:00:00", "dock-01", "1m1.5s",
+		"CORRECTED START", "CLOCK OFFSET", "IMPORTANT"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("output lacks %q:\n%s", want, stdout)
 		}
@@ -157,6 +173,82 @@ func TestClip(t *testing.T) {
 	absent := storetest.NewClip([]byte("absent"), "A000001", "100001", c.StartedAt, 9)
 	if code, _, stderr := runCLI("clip", "--server", f.url, "--token-file", f.tokenFile, absent.Digest.String()); code != 1 || !strings.Contains(stderr, "not registered") {
 		t.Fatalf("absent clip: exit %d, %q; want 1", code, stderr)
+	}
+}
+
+func TestRecordersTable(t *testing.T) {
+	f := newFixture(t)
+	code, stdout, stderr := runCLI("recorders", "--server", f.url, "--token-file", f.tokenFile)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	lines := strings.Split(strings.TrimRight(stdout, "\n"), "\n")
+	want := [][]string{
+		{"SERIAL", "OFFICER", "LAST", "DOCK", "STATION", "BATTERY", "STORAGE", "CLOCK", "OFFSET", "DRIFT"},
+		{"A000001", "100001", "2024-05-01", "18:05:00", "dock-01", "80%", "12.0GiB/64.0GiB", "+1.5s", "-"},
+		{"B000002", "100002", "2024-05-02", "16:00:00", "dock-01", "7%", "60.0GiB/64.0GiB", "-42.5s", "yes"},
+		{"C000003", "100001", "2024-05-03", "09:00:00", "dock-01", "-", "-", "0s", "-"},
+	}
+	if len(lines) != len(want) {
+		t.Fatalf("table:\n%s", stdout)
+	}
+	for i, w := range want {
+		if got := strings.Fields(lines[i]); fmt.Sprint(got) != fmt.Sprint(w) {
+			t.Errorf("line %d = %q; want %q", i, got, w)
+		}
+	}
+}
+
+func TestRecordersFilterAndJSON(t *testing.T) {
+	f := newFixture(t)
+	t.Setenv(EnvServer, f.url)
+	t.Setenv(EnvTokenFile, f.tokenFile)
+	for _, tt := range []struct {
+		args    []string
+		serials []string
+	}{
+		{nil, []string{"A000001", "B000002", "C000003"}},
+		{[]string{"--officer", "100001"}, []string{"A000001", "C000003"}},
+		{[]string{"--officer", "999999"}, nil},
+	} {
+		code, stdout, stderr := runCLI(append([]string{"recorders", "--json"}, tt.args...)...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", tt.args, code, stderr)
+		}
+		var list struct {
+			Recorders []*evidock.Recorder `json:"recorders"`
+		}
+		if err := json.Unmarshal([]byte(stdout), &list); err != nil || list.Recorders == nil {
+			t.Fatalf("%v: --json output %q: %v", tt.args, stdout, err)
+		}
+		var got []string
+		for _, r := range list.Recorders {
+			got = append(got, r.DeviceSerial)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(tt.serials) {
+			t.Errorf("%v: recorders %v; want %v", tt.args, got, tt.serials)
+		}
+	}
+	code, stdout, _ := runCLI("recorders", "--json")
+	var list struct {
+		Recorders []*evidock.Recorder `json:"recorders"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &list); code != 0 || err != nil || len(list.Recorders) != 3 ||
+		!list.Recorders[1].ClockDrifted || list.Recorders[1].DriftPerDayMS != -4_250 {
+		t.Fatalf("--json: exit %d, %v: %s; want the drift in full", code, err, stdout)
+	}
+	if code, _, stderr := runCLI("recorders", "--officer", "999999"); code != 0 || !strings.Contains(stderr, "no recorders") {
+		t.Errorf("no match: exit %d, %q", code, stderr)
+	}
+}
+
+func TestFormatOffset(t *testing.T) {
+	for ms, want := range map[int64]string{
+		0: "0s", 1_500: "+1.5s", -42_500: "-42.5s", 3_723_000: "+1h2m3s", -1 << 63: "-9223372036854775808ms",
+	} {
+		if got := formatOffset(ms); got != want {
+			t.Errorf("formatOffset(%d) = %q; want %q", ms, got, want)
+		}
 	}
 }
 
@@ -188,6 +280,9 @@ func TestExitCodes(t *testing.T) {
 		{append([]string{"clips", "extra"}, srv...), 2, "unexpected argument"},
 		{append([]string{"clip"}, srv...), 2, "exactly one"},
 		{append([]string{"clip", "xyz"}, srv...), 2, "blake3"},
+		{append([]string{"recorders", "--officer", "abc"}, srv...), 2, "officer"}, // refused by the server
+		{append([]string{"recorders", "extra"}, srv...), 2, "unexpected argument"},
+		{append([]string{"recorders", "--recorder", "A000001"}, srv...), 2, "flag provided but not defined"},
 		{[]string{"clips", "--server", f.url, "--token-file", bad}, 1, "unknown station token"},
 		{[]string{"clips", "--server", "http://127.0.0.1:1", "--token-file", f.tokenFile}, 1, "cannot reach"},
 	} {
