@@ -11,6 +11,10 @@ import (
 	"evidock"
 )
 
+// spoolMarker marks a volume the dock pulled over serial (see
+// evidock/agent/bridge.SpoolMarker).
+const spoolMarker = ".evidock-spool"
+
 // ClearPolicy says when a recording is deleted from its recorder.
 type ClearPolicy string
 
@@ -66,7 +70,15 @@ func (a *Agent) clear(ctx context.Context, r *Recording) error {
 			return err
 		}
 	}
-	// Verified: delete. A file already gone from a volume that is still
+	// Verified: delete. A volume pulled over serial is the dock's own
+	// copy: deleting it does not clear the recorder, so say so.
+	if _, err := os.Stat(filepath.Join(r.Volume, spoolMarker)); err == nil {
+		if err := os.Remove(filepath.Join(r.Volume, filepath.FromSlash(r.RelPath))); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("clear %s: %w", r.FileName, err)
+		}
+		return a.transitionWhy(ctx, r, StateKept, "pulled over serial: safe; the recorder keeps its copy (the serial protocol cannot delete)")
+	}
+	// A file already gone from a volume that is still
 	// there was deleted by us before a crash; a volume that is gone was
 	// unplugged, and the recording is cleared at its next dock.
 	if _, err := os.Stat(r.Volume); err != nil {

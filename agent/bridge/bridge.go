@@ -33,14 +33,19 @@ type Dock struct {
 	Logger    *slog.Logger
 	Now       func() time.Time // the station's clock; time.Now when nil
 	Options   protocol.ClientOptions
+	// SpoolDir receives the recordings of recorders without mass storage,
+	// pulled over serial; each recorder's folder is then ingested as a
+	// volume. Empty: such recorders are only identified.
+	SpoolDir string
 }
 
 // Result is what one dock learnt.
 type Result struct {
 	Recorder     evidock.Recorder
-	Synced       bool // the clock was set right
-	MassStorage  bool // the recorder was switched to mass storage
-	StorageAlarm bool // the storage is nearly full
+	Synced       bool   // the clock was set right
+	MassStorage  bool   // the recorder was switched to mass storage
+	Spool        string // the volume pulled over serial, when it has no mass storage
+	StorageAlarm bool   // the storage is nearly full
 	Reported     error
 }
 
@@ -134,11 +139,15 @@ func (d *Dock) Handle(ctx context.Context, port io.ReadWriteCloser) (*Result, er
 	logger.Info("recorder docked over the bridge", "recorder", id.DeviceSerial, "officer", info.OfficerNo,
 		"battery", status.Battery, "recordings", len(entries), "marked", len(marked), "clock_offset", offset)
 
-	if id.Capabilities&protocol.CapMassStorage != 0 {
+	switch {
+	case id.Capabilities&protocol.CapMassStorage != 0:
 		if err := c.EnterMassStorage(ctx, d.Password); err != nil {
 			return res, fmt.Errorf("switch %s to mass storage: %w", id.DeviceSerial, err)
 		}
 		res.MassStorage = true
+	case id.Capabilities&protocol.CapDownload != 0 && d.SpoolDir != "":
+		res.Spool, err = d.pull(ctx, c, id.DeviceSerial, entries)
+		return res, err
 	}
 	return res, nil
 }

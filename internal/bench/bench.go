@@ -27,6 +27,7 @@ type Bench struct {
 	buckets int
 	notes   []string
 	start   time.Time
+	load    string // the load average at start
 }
 
 // NewBench finds the peers, says which are missing, and makes the work
@@ -35,7 +36,7 @@ func NewBench(ctx context.Context, cfg Config, log io.Writer) (*Bench, error) {
 	if runtime.GOOS != "linux" {
 		return nil, errNotLinuxRun
 	}
-	b := &Bench{cfg: cfg, log: log, peers: findPeers(), start: time.Now()}
+	b := &Bench{cfg: cfg, log: log, peers: findPeers(), start: time.Now(), load: loadAverage()}
 	for _, name := range []string{"cp", "sync", "b3sum", "rclone", "versitygw"} {
 		if p := b.peers[name]; p.Missing != "" {
 			b.logf("%s", p.Missing)
@@ -66,7 +67,9 @@ func (b *Bench) logf(format string, args ...any) {
 }
 
 // Run generates the clips the sections need, once, measures the sections
-// asked for and returns the report.
+// asked for and returns the report. A section or side that failed shows as
+// an error row, and Run then returns the report and an error naming every
+// failure.
 func (b *Bench) Run(ctx context.Context) (string, error) {
 	var specs []setSpec
 	var dsts []**fileSet
@@ -104,6 +107,7 @@ func (b *Bench) Run(ctx context.Context) (string, error) {
 		}
 	}
 
+	var failed []error
 	for _, s := range []struct {
 		name string
 		run  func(context.Context) error
@@ -121,10 +125,22 @@ func (b *Bench) Run(ctx context.Context) (string, error) {
 		}
 		b.logf("%s:", s.name)
 		if err := s.run(ctx); err != nil {
-			return "", fmt.Errorf("%s: %w", s.name, err)
+			// The other sections still run: a report with one error row
+			// says more than none.
+			b.logf("%s: FAILED: %v", s.name, err)
+			failed = append(failed, fmt.Errorf("%s: %w", s.name, err))
+			b.rows = append(b.rows, row{Figure: s.name, Evidock: "error", Peer: "—", Ratio: "—", Goal: "—", Met: "error: " + err.Error()})
 		}
 	}
-	return b.report(), nil
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	for _, r := range b.sides {
+		if r.side.Err != nil {
+			failed = append(failed, fmt.Errorf("%s / %s: %w", r.figure, r.side.Name, r.side.Err))
+		}
+	}
+	return b.report(), errors.Join(failed...)
 }
 
 // Close stops versitygw and removes the work directory unless -keep.

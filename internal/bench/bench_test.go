@@ -29,7 +29,7 @@ func TestQuickSmoke(t *testing.T) {
 	t.Cleanup(func() { b.Close() })
 	report, err := b.Run(context.Background())
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%v\n%s", err, report)
 	}
 	if len(b.rows) != 10 {
 		t.Errorf("%d rows, want 10:\n%s", len(b.rows), report)

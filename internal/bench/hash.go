@@ -15,7 +15,7 @@ import (
 
 // hashReps multiplies the runs of the hashing sides: each takes well under
 // a second, and a short run is the easiest for a busy neighbour to spoil.
-const hashReps = 3
+const hashReps = 5
 
 // hashing compares evidock.DigestOf with b3sum: one large file on one
 // thread each, then many files with one goroutine per core against b3sum's

@@ -88,9 +88,9 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.bench = b
-	report, err := b.Run(ctx)
-	if err != nil {
-		return err
+	report, runErr := b.Run(ctx)
+	if report == "" {
+		return runErr
 	}
 	fmt.Print(report)
 	if c := m.Config; c.Out != "" {
@@ -100,6 +100,9 @@ func (m *Main) Run(ctx context.Context) error {
 		if err := os.WriteFile(c.Out, []byte(report), 0o644); err != nil {
 			return fmt.Errorf("write report: %w", err)
 		}
+	}
+	if runErr != nil {
+		return fmt.Errorf("the report has errors (the README is left alone): %w", runErr)
 	}
 	if c := m.Config; c.Readme != "" {
 		text := b.summary()

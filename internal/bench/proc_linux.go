@@ -156,3 +156,12 @@ func cpuSIMD() string {
 	}
 	return strings.Join(have, ", ")
 }
+
+// loadAverage returns the 1-minute load average, as /proc/loadavg says.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	return strings.Fields(string(b) + " ?")[0]
+}

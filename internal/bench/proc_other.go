@@ -12,6 +12,7 @@ func syncFS(string) error             { return errNotLinux }
 func dropCaches() error               { return errNotLinux }
 func freeSpace(string) (int64, error) { return 0, errNotLinux }
 func machine() string                 { return "not Linux" }
+func loadAverage() string             { return "?" }
 func cpuSIMD() string                 { return "unknown vector extensions" }
 
 type procSample struct {

@@ -186,20 +186,22 @@ func (r *agentRun) run(ctx context.Context) (time.Duration, error) {
 	go func() { done <- r.agent.Run(ctx) }()
 	var err error
 	var d time.Duration
+	stopped := false
 	select {
 	case <-r.watch.done:
 		d = r.watch.at.Sub(start)
 	case <-r.watch.failed:
 		err = fmt.Errorf("a recording failed: %v", r.watch.failure)
-	case err = <-done:
-		err = fmt.Errorf("agent stopped early: %v", err)
-		done <- nil
+	case rerr := <-done:
+		err, stopped = fmt.Errorf("agent stopped before all were stored: %v", rerr), true
 	case <-ctx.Done():
 		err = fmt.Errorf("not all stored after %v", uploadTimeout)
 	}
 	cancel()
-	if rerr := <-done; err == nil && rerr != nil {
-		err = rerr
+	if !stopped {
+		if rerr := <-done; err == nil && rerr != nil {
+			err = rerr
+		}
 	}
 	if err == nil {
 		err = r.check(context.Background())

@@ -82,6 +82,9 @@ type BridgeConfig struct {
 	// PasswordFile holds the recorders' password (or EVIDOCK_RECORDER_PASSWORD).
 	PasswordFile string `yaml:"password_file"`
 	Password     string `yaml:"-"`
+	// SpoolDir receives recordings pulled over serial from recorders
+	// without mass storage; each recorder's folder is ingested as a volume.
+	SpoolDir string `yaml:"spool_dir"`
 }
 
 // EnvRecorderPassword overrides bridge.password_file.
@@ -217,6 +220,8 @@ func (c *Config) Validate() error {
 		return errors.New("detect.recorder_usb_ids is empty: list the recorders' USB VID:PID (see 'evidock-bridge ports'); no volume would ever be read")
 	case c.Bridge.Enabled && len(c.Bridge.SerialUSBIDs) == 0:
 		return errors.New("bridge.serial_usb_ids is empty: list the recorders' serial USB VID:PID, or set bridge.enabled: false")
+	case c.Bridge.Enabled && c.Bridge.SpoolDir == "":
+		return errors.New("bridge.spool_dir is empty: set it to a local directory for recordings pulled over serial, e.g. /var/lib/evidock/spool")
 	case c.Bridge.Enabled && c.Bridge.Password == "":
 		return fmt.Errorf("recorder password is missing: set bridge.password_file or %s", EnvRecorderPassword)
 	case c.MaxCopies < 1 || c.MaxUploads < 1:

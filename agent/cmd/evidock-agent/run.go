@@ -112,10 +112,15 @@ func (m *Main) Run(ctx context.Context) error {
 	if c.Bridge.Enabled {
 		ids, _ := serial.ParseUSBIDs(strings.Join(c.Bridge.SerialUSBIDs, ",")) // checked by Validate
 		ports := &bridge.PortWatcher{IDs: ids, Baud: c.Bridge.Baud, Logger: logger,
-			Dock: &bridge.Dock{Password: c.Bridge.Password, State: m.state, Recorders: client, Logger: logger},
+			Dock: &bridge.Dock{Password: c.Bridge.Password, State: m.state, Recorders: client, Logger: logger, SpoolDir: c.Bridge.SpoolDir},
 			OnResult: func(res *bridge.Result, err error) {
 				if res == nil {
 					return
+				}
+				if res.Spool != "" {
+					if err := a.ScanVolume(ctx, res.Spool); err != nil {
+						logger.Error("scan pulled recordings", "volume", res.Spool, "err", err)
+					}
 				}
 				kind := agent.AlarmRecorderStorage + ":" + res.Recorder.DeviceSerial
 				if res.StorageAlarm {
