@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -16,7 +17,12 @@ import (
 
 // copyChunk is the read size from a recorder: large enough for USB mass
 // storage to stream, small enough to check for cancellation often.
-const copyChunk = 1 << 20
+// copyBuffers chunks may be in flight between reading, hashing and writing.
+const (
+	copyChunk      = 1 << 20
+	copyBuffers    = 4
+	writebackEvery = 8 << 20
+)
 
 // ingest copies r from its recorder into staging and hashes it in the same
 // pass. The copy is written under a temporary name, fsynced, renamed and the
@@ -124,30 +130,94 @@ func copyAndHash(ctx context.Context, src io.Reader, dst string, want int64, cop
 		return evidock.Digest{}, err
 	}
 	defer f.Close()
+
+	// Hashing and writing run beside each other on each chunk as it is
+	// read, so that the hash hides behind the disk write; a chunk's buffer
+	// goes back to the pool when both are done with it.
+	free := make(chan []byte, copyBuffers)
+	for range copyBuffers {
+		free <- make([]byte, copyChunk)
+	}
+	type piece struct {
+		b    []byte
+		refs *atomic.Int32
+	}
+	release := func(p piece) {
+		if p.refs.Add(-1) == 0 {
+			free <- p.b[:cap(p.b)]
+		}
+	}
+	toHash, toWrite := make(chan piece, copyBuffers), make(chan piece, copyBuffers)
 	h := evidock.NewHasher()
-	buf := make([]byte, copyChunk)
+	var werr atomic.Value // the first write error
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		for p := range toHash {
+			h.Write(p.b)
+			release(p)
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		var off, flushed int64
+		for p := range toWrite {
+			if werr.Load() == nil {
+				if _, err := f.Write(p.b); err != nil {
+					werr.Store(err)
+				}
+				off += int64(len(p.b))
+				copied.Add(int64(len(p.b)))
+				// Start writing back what is written so far, so that the
+				// final fsync does not wait for the whole file.
+				if off-flushed >= writebackEvery {
+					startWriteback(f, flushed, off-flushed)
+					flushed = off
+				}
+			}
+			release(p)
+		}
+	}()
+
 	var n int64
+	var readErr error
 	for {
 		if err := ctx.Err(); err != nil {
-			return evidock.Digest{}, err
+			readErr = err
+			break
 		}
-		m, rerr := src.Read(buf)
+		if werr.Load() != nil {
+			break
+		}
+		buf := <-free
+		m, rerr := io.ReadFull(src, buf)
 		if m > 0 {
-			h.Write(buf[:m])
-			if _, err := f.Write(buf[:m]); err != nil {
-				return evidock.Digest{}, err
-			}
+			p := piece{b: buf[:m], refs: new(atomic.Int32)}
+			p.refs.Store(2)
+			toHash <- p
+			toWrite <- p
 			n += int64(m)
-			copied.Add(int64(m))
+		} else {
+			free <- buf
 		}
-		if rerr == io.EOF {
+		if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
 			break
 		}
 		if rerr != nil {
-			return evidock.Digest{}, fmt.Errorf("read after %d bytes: %w", n, rerr)
+			readErr = fmt.Errorf("read after %d bytes: %w", n, rerr)
+			break
 		}
 	}
-	if n != want {
+	close(toHash)
+	close(toWrite)
+	wg.Wait()
+	switch {
+	case readErr != nil:
+		return evidock.Digest{}, readErr
+	case werr.Load() != nil:
+		return evidock.Digest{}, werr.Load().(error)
+	case n != want:
 		return evidock.Digest{}, fmt.Errorf("%w: listed %d bytes, read %d", errSizeChanged, want, n)
 	}
 	if err := f.Sync(); err != nil {

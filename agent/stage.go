@@ -37,7 +37,11 @@ func (a *Agent) stage(s stage) func(context.Context) error {
 		notBefore := map[int64]time.Time{}
 		defer func() {
 			for range running {
-				<-results // let the steps see ctx is done and return
+				// Let the steps see ctx is done and return, and free what
+				// they held: the Agent may run again.
+				if res := <-results; s.exclusive != nil {
+					a.busy.release(s.exclusive(res.r))
+				}
 			}
 		}()
 		for {

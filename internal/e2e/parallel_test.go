@@ -47,7 +47,8 @@ func TestParallelDocks(t *testing.T) {
 // that copies overlap as they do on real USB.
 type trackFS struct {
 	fs.FS
-	open func(delta int)
+	open  func(delta int)
+	delay time.Duration // per read; a millisecond when zero
 }
 
 func (t trackFS) Open(name string) (fs.File, error) {
@@ -59,21 +60,48 @@ func (t trackFS) Open(name string) (fs.File, error) {
 		return f, nil
 	}
 	t.open(1)
-	return &trackFile{File: f, done: func() { t.open(-1) }}, nil
+	return &trackFile{File: f, done: func() { t.open(-1) }, delay: max(t.delay, time.Millisecond)}, nil
 }
 
 type trackFile struct {
 	fs.File
-	done func()
-	once sync.Once
+	done  func()
+	once  sync.Once
+	delay time.Duration
 }
 
 func (f *trackFile) Read(p []byte) (int, error) {
-	time.Sleep(time.Millisecond)
+	time.Sleep(f.delay)
 	return f.File.Read(p)
 }
 
 func (f *trackFile) Close() error {
 	f.once.Do(f.done)
 	return f.File.Close()
+}
+
+// TestRestartMidCopy stops the agent while it is copying and runs it again:
+// the recorder is not left marked busy, and everything goes through.
+func TestRestartMidCopy(t *testing.T) {
+	e := newEnv(t)
+	e.agent.OpenVolume = func(dir string) fs.FS {
+		return trackFS{FS: os.DirFS(dir), open: func(int) {}, delay: 30 * time.Millisecond}
+	}
+	files := e.dock("RST0001", shiftVolume("RST0001"))
+	e.start()
+	e.waitFor("a copy under way", func(recs []*agent.Recording) bool {
+		for _, r := range recs {
+			if r.State == agent.StateCopying {
+				return true
+			}
+		}
+		return false
+	})
+	e.stop()
+	e.start()
+	for _, r := range e.waitSettled(len(files)) {
+		if r.State != agent.StateCleared {
+			t.Errorf("%s: %s %q", r.FileName, r.State, r.Error)
+		}
+	}
 }
