@@ -39,6 +39,14 @@ type ObjectReader interface {
 	OpenObject(ctx context.Context, key string) (io.ReadCloser, error)
 }
 
+// PrecomputedChecksum is implemented by an upload body that knows its
+// base64 CRC32C, computed while the caller read the bytes anyway, so that
+// the store client sends it without reading the body an extra time. The
+// store still checks the bytes against it.
+type PrecomputedChecksum interface {
+	CRC32C() string
+}
+
 // Part is one completed part of a multipart upload.
 type Part struct {
 	Number   int32  `json:"number"`

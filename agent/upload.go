@@ -2,7 +2,9 @@ package agent
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"io/fs"
 	"os"
@@ -24,27 +26,38 @@ func (a *Agent) upload(ctx context.Context, r *Recording) error {
 		return fmt.Errorf("open staged copy of %s: %w", r.FileName, err)
 	}
 	defer f.Close()
-	if d, _, err := evidock.DigestOf(f); err != nil {
+	single := r.Size <= a.MultipartThreshold
+	partSize := r.Size
+	if !single {
+		partSize = max(a.PartSize, (r.Size+maxParts-1)/maxParts)
+	}
+	d, crcs, err := rehash(f, partSize)
+	if err != nil {
 		return fmt.Errorf("re-read staged copy of %s: %w", r.FileName, err)
 	} else if d != r.Digest {
 		return a.stagedDamaged(ctx, r, d)
 	}
 
-	done, err := a.alreadyStored(ctx, r)
-	if err != nil || done {
-		return err
+	// A single request needs no look first: If-None-Match makes a repeat
+	// fail as a conflict, checked below. A multipart upload is worth a look.
+	if !single {
+		done, err := a.alreadyStored(ctx, r)
+		if err != nil || done {
+			return err
+		}
 	}
 	start := time.Now()
 	t := a.live.begin(r.ID, StateUploading)
 	defer a.live.end(r.ID)
-	if r.Size <= a.MultipartThreshold {
-		err = a.Objects.PutObject(ctx, key, io.NewSectionReader(f, 0, r.Size), r.Size, r.metadata(a.StationID))
+	if single {
+		body := checksummed{io.NewSectionReader(f, 0, r.Size), crcs[0]}
+		err = a.Objects.PutObject(ctx, key, body, r.Size, r.metadata(a.StationID))
 		if evidock.ErrorCode(err) == evidock.ECONFLICT {
 			err = nil // stored meanwhile, by us before a crash or by another station: checked below
 		}
 		t.done.Store(r.Size)
 	} else {
-		err = a.uploadParts(ctx, r, f, &t.done)
+		err = a.uploadParts(ctx, r, f, partSize, crcs, &t.done)
 	}
 	if err != nil {
 		return err
@@ -58,6 +71,41 @@ func (a *Agent) upload(ctx context.Context, r *Recording) error {
 	a.Logger.Info("uploaded", "file", r.FileName, "key", key, "bytes", r.Size, "took", time.Since(start).Round(time.Millisecond))
 	return nil
 }
+
+// rehash reads the staged copy once, returning its BLAKE3 and the base64
+// CRC32C of each partSize part, which the store checks on arrival: the
+// upload then reads the file only to send it.
+func rehash(f io.ReaderAt, partSize int64) (evidock.Digest, []string, error) {
+	h := evidock.NewHasher()
+	var crcs []string
+	buf := make([]byte, copyChunk)
+	for off := int64(0); ; off += partSize {
+		c := crc32.New(castagnoli)
+		n, err := io.CopyBuffer(io.MultiWriter(h, c), io.NewSectionReader(f, off, partSize), buf)
+		if err != nil {
+			return evidock.Digest{}, nil, err
+		}
+		if n == 0 && off > 0 {
+			break
+		}
+		crcs = append(crcs, base64.StdEncoding.EncodeToString(c.Sum(nil)))
+		if n < partSize {
+			break
+		}
+	}
+	return h.Digest(), crcs, nil
+}
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// checksummed is an upload body that knows its CRC32C.
+type checksummed struct {
+	io.ReadSeeker
+	crc string
+}
+
+// CRC32C returns the body's base64 CRC32C; see evidock.PrecomputedChecksum.
+func (c checksummed) CRC32C() string { return c.crc }
 
 // stagedDamaged handles a staged copy whose bytes no longer hash to what was
 // read from the recorder: copy again while the recorder is docked, else
@@ -106,7 +154,7 @@ func (a *Agent) verifyStored(ctx context.Context, r *Recording) error {
 // uploadParts sends r in parts, recording the upload ID and every completed
 // part durably, so that after a crash only the missing parts are sent;
 // sent counts the bytes of parts sent in this call.
-func (a *Agent) uploadParts(ctx context.Context, r *Recording, f io.ReaderAt, sent *atomic.Int64) error {
+func (a *Agent) uploadParts(ctx context.Context, r *Recording, f io.ReaderAt, partSize int64, crcs []string, sent *atomic.Int64) error {
 	key := r.ObjectKey()
 	if r.UploadID != "" {
 		held, err := a.Objects.ListParts(ctx, key, r.UploadID)
@@ -143,13 +191,13 @@ func (a *Agent) uploadParts(ctx context.Context, r *Recording, f io.ReaderAt, se
 			return err
 		}
 	}
-	partSize := max(a.PartSize, (r.Size+maxParts-1)/maxParts)
 	for number, off := int32(1), int64(0); off < r.Size; number, off = number+1, off+partSize {
 		if slices.ContainsFunc(r.Parts, func(p evidock.Part) bool { return p.Number == number }) {
 			continue
 		}
 		size := min(partSize, r.Size-off)
-		p, err := a.Objects.UploadPart(ctx, key, r.UploadID, number, io.NewSectionReader(f, off, size), size)
+		body := checksummed{io.NewSectionReader(f, off, size), crcs[number-1]}
+		p, err := a.Objects.UploadPart(ctx, key, r.UploadID, number, body, size)
 		if err != nil {
 			return err
 		}

@@ -224,6 +224,7 @@ func (s *Store) OpenObject(ctx context.Context, key string) (io.ReadCloser, erro
 func (s *Store) PutObject(ctx context.Context, key string, body io.ReadSeeker, size int64, meta map[string]string) error {
 	mode, until := s.lock()
 	_, err := s.client.PutObject(ctx, &s3.PutObjectInput{
+		ChecksumCRC32C:            precomputed(body),
 		ObjectLockMode:            mode,
 		ObjectLockRetainUntilDate: until,
 		Bucket:                    &s.bucket,
@@ -258,6 +259,7 @@ func (s *Store) CreateUpload(ctx context.Context, key string, meta map[string]st
 // bytes do not match it (EUNVERIFIED).
 func (s *Store) UploadPart(ctx context.Context, key, uploadID string, number int32, body io.ReadSeeker, size int64) (evidock.Part, error) {
 	out, err := s.client.UploadPart(ctx, &s3.UploadPartInput{
+		ChecksumCRC32C:    precomputed(body),
 		Bucket:            &s.bucket,
 		Key:               &key,
 		UploadId:          &uploadID,
@@ -344,6 +346,15 @@ func (s *Store) ListUploads(ctx context.Context, prefix string) ([]evidock.Uploa
 		}
 	}
 	return ups, nil
+}
+
+// precomputed returns the body's own CRC32C if it knows it, or nil for the
+// SDK to compute.
+func precomputed(body io.Reader) *string {
+	if c, ok := body.(evidock.PrecomputedChecksum); ok && c.CRC32C() != "" {
+		return aws.String(c.CRC32C())
+	}
+	return nil
 }
 
 // mapError turns an SDK error into a domain error with op as context.

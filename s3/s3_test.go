@@ -215,3 +215,23 @@ func TestUploadLimiter(t *testing.T) {
 		t.Errorf("unlimited 2 MiB took %v", took)
 	}
 }
+
+// wrongCRC is a body that claims a CRC32C its bytes do not have.
+type wrongCRC struct{ *bytes.Reader }
+
+func (wrongCRC) CRC32C() string { return "AAAAAA==" }
+
+// TestPrecomputedChecksumChecked sends a body whose stated CRC32C is wrong:
+// the store must refuse it, so bytes damaged after hashing never land.
+func TestPrecomputedChecksumChecked(t *testing.T) {
+	srv := s3test.Start(t)
+	store := srv.MustOpen(t)
+	body := randomBytes(4096, 11)
+	err := store.PutObject(context.Background(), "clips/bad/crc", wrongCRC{bytes.NewReader(body)}, int64(len(body)), nil)
+	if evidock.ErrorCode(err) != evidock.EUNVERIFIED {
+		t.Fatalf("put with a wrong CRC32C: %v, want unverified", err)
+	}
+	if _, err := store.StatObject(context.Background(), "clips/bad/crc"); evidock.ErrorCode(err) != evidock.ENOTFOUND {
+		t.Fatalf("object stored despite a wrong checksum: %v", err)
+	}
+}
