@@ -74,6 +74,10 @@ $s3_config
   create_bucket: true
 verify_digest: true
 log_level: info
+log:
+  origin: evidock.demo/registry
+  signing_key_file: $demo/server/log.key
+  create_key: true
 YAML
 bin/evidock-server station add --config "$demo/server.yaml" --id dock-demo --name "Demo docking station" --token-file "$demo/station.token"
 

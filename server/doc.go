@@ -12,7 +12,8 @@
 //
 // The subpackages follow the standard package layout: sqlite (embedded, one
 // server) and postgres (one database shared by several servers) store the
-// registry and what docking stations report about recorders, http serves
-// them, storetest is the test suite every store must pass, and cmd holds
+// registry and what docking stations report about recorders, translog
+// keeps the registry's transparency log (signed checkpoints and Merkle
+// proofs that need only the log's public key), http serves them, storetest is the test suite every store must pass, and cmd holds
 // the binaries that wire them together.
 package server

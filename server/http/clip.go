@@ -39,12 +39,20 @@ func (s *Server) handleRegisterClip(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	// Without its receipt a station may not clear the recorder, so a
+	// receipt that cannot be made fails the request; the station retries,
+	// and the repeat returns the clip registered now, with its receipt.
+	receipt, err := s.receiptFor(r.Context(), c)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	status := http.StatusOK
 	if created {
 		status = http.StatusCreated
 		w.Header().Set("Location", "/api/v1/clips/"+c.Digest.String())
 	}
-	s.writeJSON(w, r, status, c)
+	s.writeJSON(w, r, status, registration{Clip: c, Receipt: receipt})
 }
 
 func (s *Server) handleGetClip(w http.ResponseWriter, r *http.Request) {

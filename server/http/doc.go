@@ -22,6 +22,28 @@
 //	PUT  /api/v1/recorders/{serial} report a dock: 200 with the recorder as stored
 //	GET  /api/v1/recorders/{serial} one recorder
 //	GET  /api/v1/recorders?officer= {"recorders":[...]}, in serial order
+//	GET  /api/v1/status             version, database driver, bucket, object_lock
+//	                                {enabled, retention_days} and fixity figures
+//	GET  /api/v1/alarms?open=&limit=
+//	                                {"alarms":[...]}, newest first; open=true keeps
+//	                                those nobody has acknowledged
+//	GET  /metrics                   Prometheus metrics (no token, like /healthz)
+//	GET  /api/v1/log/checkpoint     the transparency log's latest signed checkpoint (text/plain note)
+//	GET  /api/v1/log/key            the log's public verifier key (text/plain)
+//	GET  /api/v1/log/proof/inclusion?index=&size=
+//	                                {"index","size","hashes":[base64...]}
+//	GET  /api/v1/log/proof/consistency?old=&new=
+//	                                {"old","new","hashes":[base64...]}
+//	GET  /api/v1/log/records?start=&count=
+//	                                {"records":[{"index","record"}]}, at most 1000
+//	GET  /api/v1/log/receipt/{blake3}
+//	                                the clip's receipt against the latest checkpoint
+//
+// With a log (Server.SetLog), both answers to POST /api/v1/clips carry the
+// clip's "receipt" beside its fields: {"index","record","checkpoint",
+// "inclusion_proof"} (evidock.Receipt), which a station checks with
+// translog.VerifyReceipt before it clears the recorder. Without one, the log
+// routes answer 501 and registrations carry no receipt.
 //
 // # Clip times
 //

@@ -137,7 +137,7 @@ func logLevelFor(path string, status int) slog.Level {
 		return slog.LevelError
 	case status >= 500:
 		return slog.LevelWarn
-	case path == "/healthz":
+	case path == "/healthz", path == "/metrics":
 		return slog.LevelDebug
 	}
 	return slog.LevelInfo

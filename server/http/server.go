@@ -22,6 +22,9 @@ type Server struct {
 	clips     evidock.ClipService
 	stations  evidock.StationService
 	recorders evidock.RecorderService
+	log       evidock.LogService // nil: no transparency log (see SetLog)
+	status    *StatusConfig      // nil: no status, alarms or metrics (see SetStatus)
+	metrics   http.Handler
 	ping      func(context.Context) error
 	logger    *slog.Logger
 	handler   http.Handler
@@ -52,6 +55,8 @@ func NewServer(clips evidock.ClipService, stations evidock.StationService, recor
 	mux.Handle("PUT /api/v1/recorders/{serial}", s.station(s.handleReportDock))
 	mux.Handle("GET /api/v1/recorders/{serial}", s.station(s.handleGetRecorder))
 	mux.Handle("GET /api/v1/recorders", s.station(s.handleFindRecorders))
+	s.registerLogRoutes(mux)
+	s.registerStatusRoutes(mux)
 	s.handler = s.logRequests(gzhttp.GzipHandler(mux))
 	return s
 }

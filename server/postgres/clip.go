@@ -49,19 +49,41 @@ func (db *DB) RegisterClip(ctx context.Context, c *evidock.Clip) (bool, error) {
 		// changed (Art. 17), and the triggers would refuse an update
 		// anyway. A conflict here is another server registering the
 		// same digest at this moment; the INSERT waits for it to commit.
-		stored, err = scanClip(db.pool.QueryRow(ctx, `INSERT INTO clips (blake3, size, object_key, file_name, device_serial,
+		//
+		// The clip and its entry in the transparency log go in one
+		// transaction, which takes the log's lock first (see
+		// appendToLog): a clip is never registered without its entry,
+		// and servers sharing the database append one at a time.
+		lostRace := false
+		err = pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", logLockKey); err != nil {
+				return err
+			}
+			var err error
+			stored, err = scanClip(tx.QueryRow(ctx, `INSERT INTO clips (blake3, size, object_key, file_name, device_serial,
 			officer_no, started_at, clock_offset_ms, corrected_started_at, important,
 			seq, kind, duration_ms, station_id, ingested_at, registered_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, statement_timestamp())
 			ON CONFLICT (blake3) DO NOTHING
 			RETURNING `+clipColumns,
-			c.Digest[:], c.Size, c.ObjectKey, c.FileName, c.DeviceSerial,
-			c.OfficerNo, toDB(c.StartedAt), c.ClockOffsetMS, toDB(c.CorrectedStartedAt), c.Important,
-			c.Seq, string(c.Kind), c.DurationMS, station, toDB(c.IngestedAt)))
+				c.Digest[:], c.Size, c.ObjectKey, c.FileName, c.DeviceSerial,
+				c.OfficerNo, toDB(c.StartedAt), c.ClockOffsetMS, toDB(c.CorrectedStartedAt), c.Important,
+				c.Seq, string(c.Kind), c.DurationMS, station, toDB(c.IngestedAt)))
+			if errors.Is(err, pgx.ErrNoRows) {
+				lostRace = true
+			}
+			if err != nil {
+				return err
+			}
+			if err := appendToLog(ctx, tx, stored); err != nil {
+				return fmt.Errorf("append to the transparency log: %w", err)
+			}
+			return nil
+		})
 		switch {
 		case err == nil:
 			created = true
-		case errors.Is(err, pgx.ErrNoRows):
+		case lostRace:
 			// Lost the race: a new statement sees the winner's row.
 			if stored, err = db.findClip(ctx, c.Digest); err != nil {
 				return false, err

@@ -69,6 +69,11 @@ func (db *DB) RegisterClip(ctx context.Context, c *evidock.Clip) (bool, error) {
 			"clip %s is registered with %d bytes, not %d: the same digest cannot have two sizes, so one of the uploads is damaged",
 			c.Digest, stored.Size, c.Size)
 	}
+	// In the same transaction: a clip is never registered without its
+	// entry in the transparency log (see package translog).
+	if err := appendToLog(ctx, tx, stored); err != nil {
+		return false, dbError("append clip "+c.Digest.String()+" to the transparency log", err)
+	}
 	if err := tx.Commit(); err != nil {
 		return false, dbError("register clip "+c.Digest.String(), err)
 	}

@@ -314,3 +314,7 @@ func TestOpenRejectsBadPaths(t *testing.T) {
 		}
 	}
 }
+
+func TestHashStore(t *testing.T) {
+	storetest.RunHashStore(t, func(t *testing.T) storetest.LogStore { return MustOpen(t) })
+}

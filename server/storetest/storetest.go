@@ -2,7 +2,8 @@
 // SQLite and PostgreSQL. A store's tests call RunClipService,
 // RunStationService and RunRecorderService with a function that opens a
 // fresh, empty store, so that all stores are held to one contract rather
-// than to tests each wrote for itself.
+// than to tests each wrote for itself. RunFixityStore holds them to the
+// fixity schedule, check history and alarms (fixity.Store).
 //
 // Clip listings are held to corrected time: FindClips filters
 // (ClipFilter.From and To) and orders by CorrectedStartedAt, the recorder's

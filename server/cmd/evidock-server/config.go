@@ -8,8 +8,10 @@ import (
 	"os"
 	"strings"
 
+	"evidock"
 	"evidock/internal/cli"
 	"evidock/s3"
+	"evidock/server/translog"
 )
 
 // Config is the server's configuration, read from YAML (see
@@ -27,6 +29,30 @@ type Config struct {
 	VerifyDigest bool `yaml:"verify_digest"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `yaml:"log_level"`
+	// Log is the registry's transparency log (not the server's own log,
+	// which LogLevel sets): the key that signs its checkpoints.
+	Log LogConfig `yaml:"log"`
+	// Fixity is the schedule on which stored footage is read back and
+	// checked against the registry; see FixityConfig.
+	Fixity FixityConfig `yaml:"fixity"`
+}
+
+// LogConfig says how the registry's transparency log signs its
+// checkpoints; see package server/translog.
+type LogConfig struct {
+	// Origin names the log: the first line of every checkpoint and the
+	// name of its key, e.g. "evidock.bureau.example/registry". Empty means
+	// the signing key's name; if set, it must be that name.
+	Origin string `yaml:"origin"`
+	// SigningKeyFile holds the note signing key (mode 0600), made by
+	// 'evidock-server log keygen'. It defaults to DefaultLogKeyPath.
+	SigningKeyFile string `yaml:"signing_key_file"`
+	// CreateKey makes serve create the key, and its public key beside it
+	// in SigningKeyFile+".pub", if the file does not exist: right for a
+	// first run on embedded defaults, wrong in production, where a lost
+	// key file must stop the server rather than start a log signed by a
+	// key nobody knows.
+	CreateKey bool `yaml:"create_key"`
 }
 
 // DatabaseConfig says which database holds the registry.
@@ -92,6 +118,9 @@ const (
 	DefaultDBPath     = "var/server/evidock.db"
 	DefaultS3Endpoint = "http://127.0.0.1:7070"
 	DefaultS3Bucket   = "footage"
+	// DefaultLogKeyPath is where the log's signing key is kept by default,
+	// beside the SQLite database.
+	DefaultLogKeyPath = "var/server/log.key"
 )
 
 // DefaultConfig returns the configuration used for every setting the config
@@ -106,6 +135,8 @@ func DefaultConfig() Config {
 		S3:           s3cfg,
 		VerifyDigest: true,
 		LogLevel:     "info",
+		Log:          LogConfig{SigningKeyFile: DefaultLogKeyPath, CreateKey: true},
+		Fixity:       DefaultFixityConfig(),
 	}
 }
 
@@ -155,6 +186,22 @@ func (c *Config) Validate() error {
 	}
 	if _, err := c.Level(); err != nil {
 		return err
+	}
+	if err := c.Fixity.Validate(); err != nil {
+		return err
+	}
+	return c.Log.Validate()
+}
+
+// Validate returns an error naming the first bad log setting and its fix.
+func (l *LogConfig) Validate() error {
+	if l.SigningKeyFile == "" {
+		return fmt.Errorf("log.signing_key_file is empty: set it to the file 'evidock-server log keygen' wrote, e.g. %s", DefaultLogKeyPath)
+	}
+	if l.Origin != "" {
+		if err := translog.ValidateOrigin(l.Origin); err != nil {
+			return fmt.Errorf("log.origin: %s", evidock.ErrorMessage(err))
+		}
 	}
 	return nil
 }

@@ -26,7 +26,8 @@ func TestReadConfigSample(t *testing.T) {
 		t.Fatal(err)
 	}
 	if cfg.Listen != "127.0.0.1:8440" || cfg.Database.Path != "/var/lib/evidock/server.db" ||
-		cfg.S3.Bucket != "footage" || cfg.S3.SecretAccessKeyFile != "/etc/evidock/s3.secret" || !cfg.VerifyDigest {
+		cfg.S3.Bucket != "footage" || cfg.S3.SecretAccessKeyFile != "/etc/evidock/s3.secret" || !cfg.VerifyDigest ||
+		cfg.Log != (LogConfig{Origin: "evidock.bureau.example/registry", SigningKeyFile: "/etc/evidock/log.key"}) {
 		t.Fatalf("sample config read as %+v", cfg)
 	}
 }
@@ -65,6 +66,8 @@ log_level: debug
 			AccessKeyID: "AKID", SecretAccessKeyFile: secret, SecretAccessKey: "s3cr3t", RetentionDays: s3.DefaultRetentionDays},
 		VerifyDigest: false,
 		LogLevel:     "debug",
+		Log:          DefaultConfig().Log,
+		Fixity:       DefaultConfig().Fixity,
 	}
 	if cfg != want {
 		t.Fatalf("config =\n%+v\nwant\n%+v", cfg, want)
@@ -153,6 +156,8 @@ func TestValidate(t *testing.T) {
 		{"no bucket", func(c *Config) { c.S3.Bucket = "" }, "s3.bucket is empty"},
 		{"no secret", func(c *Config) { c.S3.SecretAccessKey = "" }, "s3 secret key is missing"},
 		{"log level", func(c *Config) { c.LogLevel = "verbose" }, `log_level "verbose" is unknown: use debug, info, warn or error`},
+		{"no log key file", func(c *Config) { c.Log.SigningKeyFile = "" }, "log.signing_key_file is empty"},
+		{"log origin with space", func(c *Config) { c.Log.Origin = "my registry" }, "log.origin: "},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			c := valid()

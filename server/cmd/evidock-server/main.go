@@ -40,11 +40,12 @@ func run(ctx context.Context, args []string, m *Main) int {
 type Main struct {
 	Stdout, Stderr io.Writer
 
-	// Command is "serve", "station add", "version" or "help".
+	// Command is "serve", "station add", "log keygen", "version" or "help".
 	Command    string
 	ConfigPath string
 	Config     Config
 	Station    StationFlags
+	LogKey     LogKeyFlags
 
 	db store // the registry database, once Run has opened it
 }
@@ -62,7 +63,7 @@ func NewMain() *Main { return &Main{Stdout: os.Stdout, Stderr: os.Stderr, Config
 // printing the usage when asked for it.
 func (m *Main) ParseFlags(args []string) error {
 	if len(args) == 0 {
-		return cli.Usagef("no command given: use serve, station add or version")
+		return cli.Usagef("no command given: use serve, station add, log keygen or version")
 	}
 	fs := flag.NewFlagSet("evidock-server", flag.ContinueOnError)
 	fs.StringVar(&m.ConfigPath, "config", "", "")
@@ -78,11 +79,19 @@ func (m *Main) ParseFlags(args []string) error {
 		fs.StringVar(&m.Station.ID, "id", "", "")
 		fs.StringVar(&m.Station.Name, "name", "", "")
 		fs.StringVar(&m.Station.TokenFile, "token-file", "", "")
+	case "log":
+		if len(args) == 0 || args[0] != "keygen" {
+			return cli.Usagef("log: use 'log keygen'")
+		}
+		name, args = "log keygen", args[1:]
+		fs.StringVar(&m.LogKey.Origin, "origin", "", "")
+		fs.StringVar(&m.LogKey.PrivateKeyFile, "private-key-file", "", "")
+		fs.StringVar(&m.LogKey.PublicKeyFile, "public-key-file", "", "")
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(m.Stdout, usage)
 		return flag.ErrHelp
 	default:
-		return cli.Usagef("unknown command %q: use serve, station add or version", name)
+		return cli.Usagef("unknown command %q: use serve, station add, log keygen or version", name)
 	}
 	m.Command = name
 	rest, err := cli.Parse(fs, args)
@@ -95,8 +104,8 @@ func (m *Main) ParseFlags(args []string) error {
 	if len(rest) > 0 {
 		return cli.Usagef("%s: unexpected argument %q", name, rest[0])
 	}
-	if name == "version" {
-		return nil
+	if name == "version" || name == "log keygen" {
+		return nil // they read no config
 	}
 	if m.Config, err = ReadConfig(m.ConfigPath); err != nil {
 		return cli.Usage(err)
@@ -111,6 +120,8 @@ func (m *Main) Run(ctx context.Context) error {
 		return m.serve(ctx)
 	case "station add":
 		return m.addStation(ctx)
+	case "log keygen":
+		return m.logKeygen()
 	case "version":
 		fmt.Fprintln(m.Stdout, "evidock-server", version())
 		return nil

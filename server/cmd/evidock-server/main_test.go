@@ -18,6 +18,7 @@ import (
 	evhttp "evidock/server/http"
 	"evidock/server/sqlite"
 	"evidock/server/storetest"
+	"evidock/server/translog"
 )
 
 // syncBuffer is a bytes.Buffer safe for the server's goroutines.
@@ -160,7 +161,10 @@ s3:
   secret_access_key_file: %s
 verify_digest: true
 log_level: debug
-`, database, s3srv.Endpoint, s3srv.Bucket, s3srv.AccessKey, secret))
+log:
+  signing_key_file: %s
+  create_key: true
+`, database, s3srv.Endpoint, s3srv.Bucket, s3srv.AccessKey, secret, filepath.Join(dir, "log.key")))
 	tokenFile := filepath.Join(dir, "dock-01.token")
 	if code, _, stderr := runMain(context.Background(), "station", "add", "--config", cfg, "--id", "dock-01", "--token-file", tokenFile); code != 0 {
 		t.Fatalf("station add: %s", stderr)
@@ -204,6 +208,27 @@ log_level: debug
 	}
 	if created, err := client.RegisterClip(ctx, c); err != nil || !created || c.StationID != "dock-01" {
 		t.Fatalf("RegisterClip = %v, %v, %+v", created, err, c)
+	}
+	// The transparency log is wired in: a registration comes with a
+	// receipt that the public key serve created beside the private one
+	// verifies.
+	body2 := []byte("more footage uploaded by the agent")
+	c2 := storetest.NewClip(body2, "A123456", "100001", time.Date(2024, 5, 1, 10, 30, 0, 0, evidock.ChinaTime), 2)
+	if err := s3srv.MustOpen(t).PutObject(ctx, c2.ObjectKey, bytes.NewReader(body2), int64(len(body2)), nil); err != nil {
+		t.Fatal(err)
+	}
+	sent := *c2
+	sent.StationID = "dock-01"
+	_, receipt, err := client.RegisterClipWithReceipt(ctx, c2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vkey, err := translog.ReadVerifierKey(filepath.Join(dir, "log.key.pub"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec, err := translog.VerifyReceipt(vkey, receipt, &sent); err != nil || rec.Index != 1 {
+		t.Fatalf("receipt of the second clip: %+v, %v", rec, err)
 	}
 	// The recorder store is wired in too.
 	r := storetest.NewRecorder("A123456", "100001", time.Date(2024, 5, 1, 18, 0, 0, 0, evidock.ChinaTime))

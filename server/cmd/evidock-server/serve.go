@@ -35,17 +35,40 @@ func (m *Main) serve(ctx context.Context) error {
 		return err
 	}
 	m.db = db
+	rlog, err := m.openLog(cfg.Log, db, logger)
+	if err != nil {
+		return err
+	}
 	store, err := s3.Open(ctx, cfg.S3)
 	if err != nil {
 		return fmt.Errorf("open the S3 store at %s: %w", cfg.S3.Endpoint, err)
 	}
+	reportObjectLock(logger, store)
+	// Clips registered before the log existed go in before any receipt
+	// is given; see catchUpLog for the rest.
+	if n, err := rlog.CatchUp(ctx); err != nil {
+		return err
+	} else if n > 0 {
+		logger.Info("transparency log: appended clips registered before it", "clips", n)
+	}
 	reg := &server.Registry{Clips: db, Objects: store, VerifyDigest: cfg.VerifyDigest}
 	srv := evhttp.NewServer(reg, db, db, db.Ping, logger)
+	srv.SetLog(rlog)
+	checker := newChecker(cfg.Fixity, db, store, logger)
+	srv.SetStatus(statusConfig(cfg, db, store, checker))
 	if err := srv.Listen(cfg.Listen); err != nil {
 		return err
 	}
 	logger.Info("listening on "+srv.URL(), "database", dbName,
-		"s3", cfg.S3.Endpoint, "bucket", cfg.S3.Bucket, "verify_digest", cfg.VerifyDigest, "version", version())
+		"s3", cfg.S3.Endpoint, "bucket", cfg.S3.Bucket, "verify_digest", cfg.VerifyDigest, "version", version(),
+		"log_origin", rlog.Origin(), "log_verifier_key", rlog.VerifierKey())
+	catchUpCtx, stopCatchUp := context.WithCancel(ctx)
+	defer stopCatchUp()
+	go catchUpLog(catchUpCtx, rlog, logger)
+	// Deferred, so that the checker has given back its claims before
+	// Close closes the database.
+	stopFixity := runFixity(ctx, checker, logger)
+	defer stopFixity()
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve() }()

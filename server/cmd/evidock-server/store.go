@@ -6,8 +6,10 @@ import (
 
 	"evidock"
 	"evidock/internal/cli"
+	"evidock/server/fixity"
 	"evidock/server/postgres"
 	"evidock/server/sqlite"
+	"evidock/server/translog"
 )
 
 // store is what the server needs of a registry database; the SQLite and the
@@ -16,6 +18,8 @@ type store interface {
 	evidock.ClipService
 	evidock.StationService
 	evidock.RecorderService
+	translog.HashStore // the transparency log, appended to with every clip
+	fixity.Store       // the schedule and results of fixity checks, and alarms
 	// Ping returns EUNAVAILABLE if the database does not answer.
 	Ping(ctx context.Context) error
 	Close() error

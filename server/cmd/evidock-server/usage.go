@@ -16,6 +16,15 @@ Usage:
       0600, which must not exist yet). The token is never printed: copy the
       file to the docking PC. Only the token's hash is stored.
 
+  evidock-server log keygen --origin ORIGIN --private-key-file PATH [--public-key-file PUB]
+      Make the key that signs the registry's transparency log: the
+      private signing key goes to PATH (mode 0600, which must not exist
+      yet; it is never printed), the public verifier key to PUB (default
+      PATH.pub) and to the output. ORIGIN names the log, e.g.
+      evidock.bureau.example/registry. Point log.signing_key_file at PATH;
+      give the public key to docking stations and auditors (evidock
+      verify-log --key).
+
   evidock-server version
       Print the version.
 
@@ -26,10 +35,24 @@ Configuration:
   credentials come from the file or from EVIDOCK_S3_ACCESS_KEY_ID and
   EVIDOCK_S3_SECRET_ACCESS_KEY.
 
+  Every registered clip is appended to a transparency log whose
+  checkpoints are signed with the key in log.signing_key_file (default
+  var/server/log.key). With log.create_key (the default) serve creates the
+  key, and its public key beside it as .pub, if the file is missing; set
+  create_key false in production, so that a lost key stops the server.
+
   database.driver postgres keeps the registry in PostgreSQL instead, so that
   several servers can share it behind a load balancer. Its connection
   string comes from EVIDOCK_DATABASE_DSN, database.dsn_file or database.dsn,
   in that order.
+
+  serve reads stored footage back on a schedule and checks it against the
+  registry (fixity.enabled, default true): each clip every fixity.interval
+  (default 720h), at most fixity.bytes_per_second (default 50000000) per
+  server. A missing or changed object opens an alarm (evidock alarms) and
+  is logged at ERROR as "ALARM". At start serve says whether the bucket has
+  Object Lock (a warning if not). GET /api/v1/status and GET /metrics report
+  both.
 
 Exit codes:
   0  success

@@ -43,7 +43,8 @@ func run(ctx context.Context, args []string, m *Main) int {
 type Main struct {
 	Stdout, Stderr io.Writer
 
-	// Command is "clips", "clip" or "recorders".
+	// Command is "clips", "clip", "recorders", "verify-log", "status" or
+	// "alarms".
 	Command string
 	Config  Config
 	// Filter selects the clips 'evidock clips' lists; Filter.Limit 0 lists
@@ -56,6 +57,10 @@ type Main struct {
 	Officer string
 	// JSON prints the server's JSON instead of a table.
 	JSON bool
+	// AllAlarms makes 'evidock alarms' list acknowledged alarms too.
+	AllAlarms bool
+	// VerifyLog holds the settings of 'evidock verify-log'.
+	VerifyLog VerifyLogFlags
 
 	client *evhttp.Client
 }
@@ -69,7 +74,7 @@ func NewMain() *Main { return &Main{Stdout: os.Stdout, Stderr: os.Stderr, Config
 // printing the usage when asked for it.
 func (m *Main) ParseFlags(args []string) error {
 	if len(args) == 0 {
-		return cli.Usagef("no command given: use clips, clip or recorders")
+		return cli.Usagef("no command given: use clips, clip, recorders, verify-log, status or alarms")
 	}
 	fs := flag.NewFlagSet("evidock", flag.ContinueOnError)
 	fs.StringVar(&m.Config.Server, "server", m.Config.Server, "")
@@ -86,11 +91,18 @@ func (m *Main) ParseFlags(args []string) error {
 	case "clip":
 	case "recorders":
 		fs.StringVar(&m.Officer, "officer", "", "")
+	case "verify-log":
+		fs.StringVar(&m.VerifyLog.KeyFile, "key", "", "")
+		fs.StringVar(&m.VerifyLog.ClipsFile, "clips", "", "")
+		fs.StringVar(&m.VerifyLog.StateFile, "state", "", "")
+	case "status":
+	case "alarms":
+		fs.BoolVar(&m.AllAlarms, "all", false, "")
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(m.Stdout, usage)
 		return flag.ErrHelp
 	default:
-		return cli.Usagef("unknown command %q: use clips, clip or recorders", m.Command)
+		return cli.Usagef("unknown command %q: use clips, clip, recorders, verify-log, status or alarms", m.Command)
 	}
 	rest, err := cli.Parse(fs, args[1:])
 	if errors.Is(err, flag.ErrHelp) {
@@ -124,6 +136,17 @@ func (m *Main) ParseFlags(args []string) error {
 	case "recorders":
 		if len(rest) > 0 {
 			return cli.Usagef("recorders: unexpected argument %q; filter with --officer", rest[0])
+		}
+	case "verify-log":
+		if len(rest) > 0 {
+			return cli.Usagef("verify-log: unexpected argument %q; list clips in a file given with --clips", rest[0])
+		}
+		if err := m.VerifyLog.parse(); err != nil {
+			return err
+		}
+	case "status", "alarms":
+		if len(rest) > 0 {
+			return cli.Usagef("%s: unexpected argument %q", m.Command, rest[0])
 		}
 	}
 
@@ -160,6 +183,12 @@ func (m *Main) Run(ctx context.Context) error {
 		err = m.showClip(ctx)
 	case "recorders":
 		err = m.listRecorders(ctx)
+	case "verify-log":
+		err = m.verifyLog(ctx)
+	case "status":
+		err = m.showStatus(ctx)
+	case "alarms":
+		err = m.listAlarms(ctx)
 	default:
 		return cli.Usagef("no command given")
 	}

@@ -1,0 +1,219 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"evidock"
+	"evidock/server/translog"
+)
+
+var _ translog.HashStore = (*DB)(nil)
+
+// logLockKey is the transaction-level advisory lock held while appending to
+// the transparency log: the ASCII of "evidlog1". Every server sharing the
+// database takes it, so appends happen one at a time and log indexes have
+// no gaps and no duplicates; it is released when the transaction ends,
+// whichever way, and so never outlives a crashed server.
+const logLockKey int64 = 0x65766964_6c6f6731
+
+// appendToLog appends clip c, as stored, to the transparency log in tx,
+// unless it is there already. It takes the log's lock for the rest of tx.
+func appendToLog(ctx context.Context, tx pgx.Tx, c *evidock.Clip) error {
+	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", logLockKey); err != nil {
+		return err
+	}
+	var idx int64
+	switch err := tx.QueryRow(ctx, "SELECT idx FROM log_records WHERE clip_id = $1", c.ID).Scan(&idx); {
+	case err == nil:
+		return nil
+	case !errors.Is(err, pgx.ErrNoRows):
+		return err
+	}
+	n, err := logSize(ctx, tx)
+	if err != nil {
+		return err
+	}
+	e, err := translog.NewEntry(n, c, func(indexes []int64) ([]evidock.LogHash, error) {
+		return readLogHashes(ctx, tx, indexes)
+	})
+	if err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, "INSERT INTO log_records (idx, clip_id, blake3, record) VALUES ($1, $2, $3, $4)",
+		e.Index, e.ClipID, e.Digest[:], string(e.Record)); err != nil {
+		return err
+	}
+	ids := make([]int64, len(e.Hashes))
+	hashes := make([][]byte, len(e.Hashes))
+	for i, h := range e.Hashes {
+		ids[i], hashes[i] = e.HashIndex+int64(i), h[:]
+	}
+	_, err = tx.Exec(ctx, "INSERT INTO log_hashes (id, hash) SELECT * FROM unnest($1::bigint[], $2::bytea[])", ids, hashes)
+	return err
+}
+
+// querier is a pool or a transaction.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+func logSize(ctx context.Context, q querier) (int64, error) {
+	var n int64
+	err := q.QueryRow(ctx, "SELECT COALESCE(MAX(idx) + 1, 0) FROM log_records").Scan(&n)
+	return n, err
+}
+
+func readLogHashes(ctx context.Context, q querier, indexes []int64) ([]evidock.LogHash, error) {
+	if len(indexes) == 0 {
+		return nil, nil
+	}
+	rows, err := q.Query(ctx, "SELECT id, hash FROM log_hashes WHERE id = ANY($1)", indexes)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	found := make(map[int64]evidock.LogHash, len(indexes))
+	for rows.Next() {
+		var (
+			id int64
+			b  []byte
+		)
+		if err := rows.Scan(&id, &b); err != nil {
+			return nil, err
+		}
+		var h evidock.LogHash
+		copy(h[:], b)
+		found[id] = h
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	out := make([]evidock.LogHash, len(indexes))
+	for i, x := range indexes {
+		h, ok := found[x]
+		if !ok {
+			return nil, fmt.Errorf("log hash %d is missing", x)
+		}
+		out[i] = h
+	}
+	return out, nil
+}
+
+// LogSize returns the number of records in the transparency log.
+func (db *DB) LogSize(ctx context.Context) (int64, error) {
+	n, err := logSize(ctx, db.pool)
+	if err != nil {
+		return 0, dbError("log size", err)
+	}
+	return n, nil
+}
+
+// ReadLogHashes returns the log's stored hashes at indexes, or an error if
+// one is missing.
+func (db *DB) ReadLogHashes(ctx context.Context, indexes []int64) ([]evidock.LogHash, error) {
+	hs, err := readLogHashes(ctx, db.pool, indexes)
+	if err != nil {
+		return nil, dbError("read log hashes", err)
+	}
+	return hs, nil
+}
+
+// ReadLogRecords returns the log records with indexes start to
+// start+count-1 that exist, in index order.
+func (db *DB) ReadLogRecords(ctx context.Context, start int64, count int) ([]evidock.LogRecord, error) {
+	rows, err := db.pool.Query(ctx, "SELECT idx, record FROM log_records WHERE idx >= $1 AND idx < $2 ORDER BY idx", start, start+int64(count))
+	if err != nil {
+		return nil, dbError("read log records", err)
+	}
+	defer rows.Close()
+	recs := []evidock.LogRecord{}
+	for rows.Next() {
+		var r evidock.LogRecord
+		if err := rows.Scan(&r.Index, &r.Record); err != nil {
+			return nil, dbError("read log records", err)
+		}
+		recs = append(recs, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, dbError("read log records", err)
+	}
+	return recs, nil
+}
+
+// FindLogRecord returns the index and record of the clip with digest d in
+// the log, or ENOTFOUND.
+func (db *DB) FindLogRecord(ctx context.Context, d evidock.Digest) (int64, []byte, error) {
+	var (
+		idx    int64
+		record string
+	)
+	err := db.pool.QueryRow(ctx, "SELECT idx, record FROM log_records WHERE blake3 = $1", d[:]).Scan(&idx, &record)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, nil, evidock.Errorf(evidock.ENOTFOUND, "clip %s is not in the transparency log", d)
+	}
+	if err != nil {
+		return 0, nil, dbError("find log record of "+d.String(), err)
+	}
+	return idx, []byte(record), nil
+}
+
+// appendBatch bounds the clips AppendMissingClips appends per transaction,
+// so that catching up a large registry does not hold the log's lock for
+// long.
+const appendBatch = 500
+
+// AppendMissingClips appends the registered clips missing from the log, in
+// ID order, and returns how many it appended. Servers starting together
+// may all call it: the log's lock makes them take turns, and a clip
+// another server appended meanwhile is skipped.
+func (db *DB) AppendMissingClips(ctx context.Context) (int, error) {
+	total := 0
+	for {
+		n := 0
+		err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+			// Lock before looking, so that the clips found are still
+			// missing when they are appended.
+			if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", logLockKey); err != nil {
+				return err
+			}
+			rows, err := tx.Query(ctx, "SELECT "+clipColumns+` FROM clips
+				WHERE NOT EXISTS (SELECT 1 FROM log_records l WHERE l.clip_id = clips.id)
+				ORDER BY id LIMIT $1`, appendBatch)
+			if err != nil {
+				return err
+			}
+			var clips []*evidock.Clip
+			for rows.Next() {
+				c, err := scanClip(rows)
+				if err != nil {
+					rows.Close()
+					return err
+				}
+				clips = append(clips, c)
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+			for _, c := range clips {
+				if err := appendToLog(ctx, tx, c); err != nil {
+					return fmt.Errorf("clip %s: %w", c.Digest, err)
+				}
+			}
+			n = len(clips)
+			return nil
+		})
+		if err != nil {
+			return total, dbError("append missing clips to the log", err)
+		}
+		total += n
+		if n < appendBatch {
+			return total, nil
+		}
+	}
+}
