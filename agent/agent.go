@@ -31,6 +31,10 @@ type Agent struct {
 	State    StateStore
 	Objects  evidock.ObjectStore
 	Registry evidock.ClipService
+	// LogKey is the registry log's public verifier key. When set, a
+	// recording counts as registered only with a receipt signed by it that
+	// proves the clip is in the log (Registry must be a ReceiptRegistry).
+	LogKey string
 
 	// StagingReserve is how much of the staging disk is kept free; ingest
 	// waits rather than fill it.
@@ -155,6 +159,9 @@ func (a *Agent) Run(ctx context.Context) error {
 		return fmt.Errorf("agent: staging dir: %w", err)
 	}
 	a.reportObjectLock()
+	if a.LogKey == "" {
+		a.Logger.Warn("no registry log key configured: the case server's receipts are not verified before recorders are cleared")
+	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	services := []struct {

@@ -97,6 +97,7 @@ dock_screen:
 server:
   url: http://127.0.0.1:$server_port
   token_file: $demo/station.token
+  log_public_key_file: $demo/server/log.key.pub
 $s3_config
 log_level: info
 YAML

@@ -238,6 +238,8 @@ func (e *env) writeAgentConfig(t *testing.T) string {
 	token := filepath.Join(dir, "station.token")
 	must(t, os.WriteFile(secret, []byte(e.s3.SecretKey), 0o600))
 	must(t, os.WriteFile(token, []byte(e.token), 0o600))
+	logKey := filepath.Join(dir, "log.key.pub")
+	must(t, os.WriteFile(logKey, []byte(e.logKey+"\n"), 0o644))
 	config := filepath.Join(dir, "agent.yaml")
 	must(t, os.WriteFile(config, []byte(fmt.Sprintf(`station_id: dock-01
 mount_root: %s
@@ -248,9 +250,9 @@ staging_reserve_mib: 0
 staging_low_water_mib: 0
 dock_screen: {listen: ""}
 upload: {multipart_threshold_mib: 6, part_size_mib: 5}
-server: {url: %q, token_file: %s}
+server: {url: %q, token_file: %s, log_public_key_file: %s}
 s3: {endpoint: %q, bucket: %s, access_key_id: %s, secret_access_key_file: %s}
-`, e.mountRoot, e.agent.StagingDir, e.stateCopyPath(), e.serverURL, token, e.s3.Endpoint, e.s3.Bucket, e.s3.AccessKey, secret)), 0o600))
+`, e.mountRoot, e.agent.StagingDir, e.stateCopyPath(), e.serverURL, token, logKey, e.s3.Endpoint, e.s3.Bucket, e.s3.AccessKey, secret)), 0o600))
 	return config
 }
 

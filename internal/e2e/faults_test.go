@@ -15,6 +15,7 @@ import (
 
 	"evidock/agent"
 	"evidock/firmware-bridge/sim"
+	"evidock/server/translog"
 )
 
 // TestOutages takes the object store and the case server down while a
@@ -271,4 +272,22 @@ func TestStagedCopiesPruned(t *testing.T) {
 			t.Errorf("%s: staged copy %s still there (%v)", r.FileName, r.StagedPath, err)
 		}
 	}
+}
+
+// TestForeignReceiptNotTrusted gives the agent another log's key, as if the
+// server (or someone in between) signed receipts with a key the station does
+// not trust: no recording counts as registered and none is cleared.
+func TestForeignReceiptNotTrusted(t *testing.T) {
+	e := newEnv(t)
+	_, other, err := translog.GenerateKey("someone.else/registry")
+	must(t, err)
+	e.agent.LogKey = other
+	e.start()
+	files := e.dock("DSJ0009", shiftVolume("DSJ0009"))
+	for _, r := range e.waitSettled(len(files)) {
+		if r.State != agent.StateFailed || !strings.Contains(r.Error, "receipt") {
+			t.Errorf("%s: %s %q, want failed on the receipt", r.FileName, r.State, r.Error)
+		}
+	}
+	assertOnRecorder(t, e, "DSJ0009", files)
 }

@@ -26,6 +26,7 @@ import (
 	"evidock/server"
 	serverhttp "evidock/server/http"
 	serversqlite "evidock/server/sqlite"
+	"evidock/server/translog"
 )
 
 // env is one docking station and one case server sharing one versitygw.
@@ -39,6 +40,7 @@ type env struct {
 	handler   http.Handler
 	httpSrv   *http.Server
 	token     string             // the station's
+	logKey    string             // the registry log's verifier key
 	client    *serverhttp.Client // authenticated as the station
 	state     *agentsqlite.DB
 	agent     *agent.Agent
@@ -61,7 +63,17 @@ func newEnv(t *testing.T) *env {
 	}
 	t.Cleanup(func() { e.serverDB.Close() })
 	registry := &server.Registry{Clips: e.serverDB, Objects: e.store, VerifyDigest: true}
-	e.handler = serverhttp.NewServer(registry, e.serverDB, e.serverDB, e.serverDB.Ping, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	api := serverhttp.NewServer(registry, e.serverDB, e.serverDB, e.serverDB.Ping, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	skey, vkey, err := translog.GenerateKey("evidock.test/registry")
+	if err != nil {
+		t.Fatal(err)
+	}
+	log, err := translog.New(e.serverDB, skey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	api.SetLog(log)
+	e.handler, e.logKey = api, vkey
 	e.startServer("127.0.0.1:0")
 	token, err := e.serverDB.CreateStation(ctx, &evidock.Station{ID: "dock-01", Name: "test dock"})
 	if err != nil {
@@ -85,6 +97,7 @@ func newEnv(t *testing.T) *env {
 		State:              e.state,
 		Objects:            e.objects,
 		Registry:           e.client,
+		LogKey:             e.logKey,
 		Settle:             100 * time.Millisecond,
 		MultipartThreshold: 6 << 20,
 		PartSize:           5 << 20,

@@ -15,6 +15,7 @@ import (
 	"evidock/firmware-bridge/serial"
 	"evidock/internal/cli"
 	"evidock/s3"
+	"evidock/server/translog"
 )
 
 // EnvStationToken overrides server.token_file.
@@ -51,6 +52,10 @@ type Config struct {
 		URL       string `yaml:"url"`
 		TokenFile string `yaml:"token_file"`
 		Token     string `yaml:"-"` // from EVIDOCK_STATION_TOKEN or TokenFile
+		// LogPublicKeyFile holds the registry log's verifier key: receipts
+		// must verify against it before a recorder is cleared.
+		LogPublicKeyFile string `yaml:"log_public_key_file"`
+		LogKey           string `yaml:"-"`
 	} `yaml:"server"`
 	S3         s3.Config        `yaml:"s3"`
 	DockScreen DockScreenConfig `yaml:"dock_screen"`
@@ -181,6 +186,13 @@ func LoadConfig(path string) (Config, error) {
 func (c *Config) resolveSecrets() error {
 	if err := c.S3.ResolveSecrets(); err != nil {
 		return err
+	}
+	if c.Server.LogPublicKeyFile != "" {
+		k, err := translog.ReadVerifierKey(c.Server.LogPublicKeyFile)
+		if err != nil {
+			return fmt.Errorf("server.log_public_key_file: %w", err)
+		}
+		c.Server.LogKey = k
 	}
 	if v := os.Getenv(EnvRecorderPassword); v != "" {
 		c.Bridge.Password = v

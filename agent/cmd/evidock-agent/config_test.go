@@ -1,18 +1,34 @@
 package main
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"evidock/internal/cli"
+	"evidock/server/translog"
 )
 
 func TestSampleConfigLoads(t *testing.T) {
 	t.Setenv("EVIDOCK_S3_SECRET_ACCESS_KEY", "secret")
 	t.Setenv(EnvStationToken, "token")
-	c, err := LoadConfig("../../../configs/agent.yaml")
+	// The sample names the log key's installed path; point it at a real key.
+	_, vkey, err := translog.GenerateKey("evidock.example/registry")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	keyFile := filepath.Join(dir, "log.key.pub")
+	sample, err := os.ReadFile("../../../configs/agent.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(keyFile, []byte(vkey+"\n"), 0o644)
+	config := filepath.Join(dir, "agent.yaml")
+	os.WriteFile(config, bytes.ReplaceAll(sample, []byte("/etc/evidock/log.key.pub"), []byte(keyFile)), 0o600)
+	c, err := LoadConfig(config)
 	if err != nil {
 		t.Fatal(err)
 	}

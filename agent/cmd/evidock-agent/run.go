@@ -90,6 +90,7 @@ func (m *Main) Run(ctx context.Context) error {
 		State:              m.state,
 		Objects:            store,
 		Registry:           client,
+		LogKey:             c.Server.LogKey,
 		Settle:             c.Settle,
 		StagingReserve:     max(c.StagingReserveMiB<<20, 1), // 0 in the config means none; 0 in Agent means default
 		ClearAfter:         c.ClearAfter,

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -26,7 +27,8 @@ func (m *Main) showStatus(ctx context.Context) error {
 	f := st.Fixity
 	checker := "not run by this server"
 	if f.Enabled {
-		checker = fmt.Sprintf("every %s, at most %s/s", formatInterval(f.Interval), formatBytes(f.BytesPerSecond))
+		// Decimal megabytes, as fixity.bytes_per_second is written.
+		checker = fmt.Sprintf("every %s, at most %s MB/s", formatInterval(f.Interval), strconv.FormatFloat(float64(f.BytesPerSecond)/1e6, 'f', -1, 64))
 	}
 	tw := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
 	for _, row := range [][2]string{

@@ -71,7 +71,7 @@ func TestStatus(t *testing.T) {
 		"DATABASE           sqlite",
 		"BUCKET             footage",
 		"OBJECT LOCK        yes, 3650 days COMPLIANCE retention",
-		"FIXITY CHECKS      every 30 days, at most 47.7MiB/s",
+		"FIXITY CHECKS      every 30 days, at most 50 MB/s",
 		"CLIPS              3 registered, 3 checked",
 		"LATEST RESULTS     ok 1, missing 1, changed 1, unreachable 0",
 		"ALL CHECKED SINCE  20",
