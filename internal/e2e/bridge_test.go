@@ -2,8 +2,6 @@ package e2e_test
 
 import (
 	"context"
-	"errors"
-	"net"
 	"os"
 	"path/filepath"
 	"testing"
@@ -43,15 +41,11 @@ func TestDockThroughBridge(t *testing.T) {
 	must(t, e.state.RecordDock(context.Background(), agent.RecorderDock{
 		DeviceSerial: "BRG0001", DockedAt: time.Now().Add(-240 * time.Hour), SyncedAt: time.Now().Add(-240 * time.Hour)}))
 
-	host, rec := net.Pipe()
-	served := make(chan error, 1)
-	go func() { served <- dev.Serve(context.Background(), rec) }()
-	dock := &bridge.Dock{Password: "s3cret", State: e.state, Recorders: e.client, Logger: e.agent.Logger}
-	res, err := dock.Handle(context.Background(), host)
+	// Over a real pseudo-terminal, as over a recorder's USB serial port.
+	dock := &bridge.Dock{Password: "s3cret", State: e.state, Recorders: e.client, Logger: e.agent.Logger,
+		Options: protocol.ClientOptions{LineRate: 10 << 20}}
+	res, err := dock.Handle(context.Background(), serveOnPTY(t, dev))
 	must(t, err)
-	if err := <-served; !errors.Is(err, device.ErrMassStorage) {
-		t.Errorf("device: %v, want it switched to mass storage", err)
-	}
 	if !res.Synced || !res.MassStorage || !res.StorageAlarm || res.Reported != nil {
 		t.Errorf("dock result %+v", res)
 	}
