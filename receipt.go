@@ -37,9 +37,11 @@ func (h *LogHash) UnmarshalText(b []byte) error {
 // EINVALID error naming what is wrong with s.
 func ParseLogHash(s string) (LogHash, error) {
 	var h LogHash
-	b, err := base64.StdEncoding.DecodeString(s)
+	// Strict: one hash has one spelling, so that signed text cannot be
+	// varied without changing what it says.
+	b, err := base64.StdEncoding.Strict().DecodeString(s)
 	if err != nil {
-		return h, Errorf(EINVALID, "log hash %q is not base64: %v", s, err)
+		return h, Errorf(EINVALID, "log hash %q is not canonical base64: %v", s, err)
 	}
 	if len(b) != LogHashSize {
 		return h, Errorf(EINVALID, "log hash %q is %d bytes, not %d", s, len(b), LogHashSize)
