@@ -550,7 +550,7 @@ func TestAlarmKinds(t *testing.T) {
 		lang Lang
 		want string
 	}{
-		{"staging_full", Chinese, "本机暂存磁盘将满，新视频暂停导入，请联系管理员"},
+		{"staging_full", Chinese, "本机暂存磁盘将满，放不下的视频暂留在记录仪上等待导入，请联系管理员"},
 		{"recorder_storage:DSJ0007", Chinese, "执法记录仪 DSJ0007 存储空间将满，请及时停靠导入"},
 		{"recorder_storage:DSJ0007", English, "Recorder DSJ0007 is nearly out of storage: dock it to take its footage in."},
 		{"something_new", English, "Call the administrator."},

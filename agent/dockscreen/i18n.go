@@ -133,7 +133,7 @@ var zhCN = &Strings{
 	Unavailable: "无法读取停靠站状态",
 	Stale:       "与本机服务失去联系：以下信息可能已过时，请勿据此拔出记录仪",
 	Serial:      "设备编号",
-	Officer:     "执法证号",
+	Officer:     "执法人员编号",
 	Files:       "文件",
 	Footage:     "视频",
 	Speed:       "速度",
@@ -177,7 +177,7 @@ var zhCN = &Strings{
 		agent.StateRejected:   "未导入",
 	},
 	Alarms: map[string]string{
-		agent.AlarmStagingFull: "本机暂存磁盘将满，新视频暂停导入，请联系管理员",
+		agent.AlarmStagingFull: "本机暂存磁盘将满，放不下的视频暂留在记录仪上等待导入，请联系管理员",
 		alarmRecorderStorage:   "执法记录仪 %s 存储空间将满，请及时停靠导入",
 	},
 	AlarmUnknown: "请联系管理员",
@@ -238,7 +238,7 @@ var en = &Strings{
 		agent.StateRejected:   "not taken in",
 	},
 	Alarms: map[string]string{
-		agent.AlarmStagingFull: "The dock's staging disk is nearly full: new footage waits. Call the administrator.",
+		agent.AlarmStagingFull: "The dock's staging disk is nearly full: footage that does not fit waits on its recorder. Call the administrator.",
 		alarmRecorderStorage:   "Recorder %s is nearly out of storage: dock it to take its footage in.",
 	},
 	AlarmUnknown: "Call the administrator.",
