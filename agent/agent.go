@@ -182,8 +182,10 @@ func (a *Agent) Run(ctx context.Context) error {
 			retry: retryable, workers: a.MaxUploads})},
 		{"register", a.stage(stage{name: "register", wake: a.registerWake, states: []State{StateStored}, step: a.register,
 			retry: retryable, workers: 4})},
+		// Clearing waits out only an unreachable store; a recorder problem
+		// fails it, and the next dock resumes it from registered.
 		{"clear", a.stage(stage{name: "clear", wake: a.clearWake, states: []State{StateVerified, StateRegistered}, step: a.clear,
-			retry: retryable, workers: a.MaxCopies, exclusive: func(r *Recording) string { return r.Volume }})},
+			retry: storeUnavailable, workers: a.MaxCopies, exclusive: func(r *Recording) string { return r.Volume }})},
 	}
 	done := make(chan error, len(services))
 	for _, s := range services {
@@ -230,6 +232,8 @@ func retryable(err error) bool {
 	}
 	return false
 }
+
+func storeUnavailable(err error) bool { return evidock.ErrorCode(err) == evidock.EUNAVAILABLE }
 
 func isStagingFull(err error) bool { return errors.Is(err, errStagingFull) }
 

@@ -11,6 +11,12 @@ import (
 	"evidock"
 )
 
+// volumePresent reports whether a recorder's volume is still mounted there.
+func volumePresent(dir string) bool {
+	fi, err := os.Stat(dir)
+	return err == nil && fi.IsDir()
+}
+
 // spoolMarker marks a volume the dock pulled over serial (see
 // evidock/agent/bridge.SpoolMarker).
 const spoolMarker = ".evidock-spool"
@@ -50,6 +56,12 @@ func (a *Agent) clear(ctx context.Context, r *Recording) error {
 		}
 		if !a.SkipSourceReverify {
 			f, err := a.OpenVolume(r.Volume).Open(r.RelPath)
+			if errors.Is(err, fs.ErrNotExist) && volumePresent(r.Volume) {
+				// Gone from a recorder that is still here: deleted by us
+				// before (a scan may have seen it just before), or on the
+				// recorder. The footage is safe, and nothing is left to clear.
+				return a.transitionWhy(ctx, r, StateCleared, "already gone from the recorder")
+			}
 			if err != nil {
 				return fmt.Errorf("clear %s: second read (unplugged?): %w", r.FileName, err)
 			}
@@ -81,8 +93,8 @@ func (a *Agent) clear(ctx context.Context, r *Recording) error {
 	// A file already gone from a volume that is still
 	// there was deleted by us before a crash; a volume that is gone was
 	// unplugged, and the recording is cleared at its next dock.
-	if _, err := os.Stat(r.Volume); err != nil {
-		return fmt.Errorf("clear %s: recorder unplugged before it was cleared: %w", r.FileName, err)
+	if !volumePresent(r.Volume) {
+		return fmt.Errorf("clear %s: recorder unplugged before it was cleared", r.FileName)
 	}
 	err := os.Remove(filepath.Join(r.Volume, filepath.FromSlash(r.RelPath)))
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {

@@ -229,3 +229,27 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// TestScanRacesClear replays a race the crash harness found: a scan lists a
+// file just before the clear stage deletes it, and then queues the cleared
+// recording to be cleared again. The agent must settle, not retry forever.
+func TestScanRacesClear(t *testing.T) {
+	e := newEnv(t)
+	e.start()
+	files := e.dock("DSJ0010", shiftVolume("DSJ0010"))
+	recs := e.waitSettled(len(files))
+	r := recs[0]
+	again := &agent.Recording{Volume: r.Volume, RelPath: r.RelPath, FileName: r.FileName, Size: r.Size,
+		DeviceSerial: r.DeviceSerial, OfficerNo: r.OfficerNo, StartedAt: r.StartedAt, State: agent.StateDiscovered}
+	queued, err := e.state.AddRecording(context.Background(), again)
+	if err != nil || !queued {
+		t.Fatalf("requeue of a cleared recording: %v, %v", queued, err)
+	}
+	e.stop()
+	e.start() // wakes every stage
+	for _, got := range e.waitSettled(len(files)) {
+		if got.State != agent.StateCleared {
+			t.Errorf("%s: %s %q, want cleared", got.FileName, got.State, got.Error)
+		}
+	}
+}
