@@ -13,6 +13,7 @@ const (
 	ECONFLICT       = "conflict"     // the request contradicts what is stored
 	EUNAUTHORIZED   = "unauthorized" // no valid credentials were given
 	EFORBIDDEN      = "forbidden"    // credentials are valid but not for this
+	ERATELIMITED    = "rate_limited" // too many attempts: wait and try again
 	EUNVERIFIED     = "unverified"   // stored bytes do not match what is claimed
 	EUNAVAILABLE    = "unavailable"  // a dependency (S3, database) cannot be reached
 	EINTERNAL       = "internal"     // a bug or an unexpected failure

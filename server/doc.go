@@ -14,6 +14,8 @@
 // server) and postgres (one database shared by several servers) store the
 // registry and what docking stations report about recorders, translog
 // keeps the registry's transparency log (signed checkpoints and Merkle
-// proofs that need only the log's public key), http serves them, storetest is the test suite every store must pass, and cmd holds
+// proofs that need only the log's public key), auth logs people in
+// (passwords, sessions, limits on failed logins), audit keeps the hash chain
+// of people's actions, http serves them, storetest is the test suite every store must pass, and cmd holds
 // the binaries that wire them together.
 package server

@@ -11,7 +11,10 @@
 // # Routes
 //
 // Every /api/v1 route needs a station token in the header
-// "Authorization: Bearer <token>" (401 without a valid one).
+// "Authorization: Bearer <token>" (401 without a valid one), except the
+// people routes (see people.go and Server.SetPeople), which take a user's
+// session cookie instead; GET /api/v1/clips/{blake3} takes either, and a
+// user's read of it is authorized by evidock.Authorize and audited.
 //
 //	GET  /healthz                   {"status":"ok"}; 503 if the database does not answer
 //	POST /api/v1/clips              register a clip: 201 new, 200 registered before,
@@ -44,6 +47,11 @@
 // "inclusion_proof"} (evidock.Receipt), which a station checks with
 // translog.VerifyReceipt before it clears the recorder. Without one, the log
 // routes answer 501 and registrations carry no receipt.
+//
+// The case routes (units, officers, recorder assignments, cases, their
+// activities and the links of clips to activities, with link suggestions
+// and the missing mandatory recordings) are listed in case.go; they
+// answer 501 on a server given no stores with Server.SetCases.
 //
 // # Clip times
 //

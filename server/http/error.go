@@ -19,6 +19,7 @@ var statusOf = map[string]int{
 	evidock.EINVALID:        http.StatusBadRequest,
 	evidock.EUNAUTHORIZED:   http.StatusUnauthorized,
 	evidock.EFORBIDDEN:      http.StatusForbidden,
+	evidock.ERATELIMITED:    http.StatusTooManyRequests,
 	evidock.ENOTFOUND:       http.StatusNotFound,
 	evidock.ECONFLICT:       http.StatusConflict,
 	evidock.EUNVERIFIED:     http.StatusUnprocessableEntity,

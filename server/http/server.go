@@ -24,6 +24,9 @@ type Server struct {
 	recorders evidock.RecorderService
 	log       evidock.LogService // nil: no transparency log (see SetLog)
 	status    *StatusConfig      // nil: no status, alarms or metrics (see SetStatus)
+	cases     *CaseServices      // nil: no cases (see SetCases)
+	people    *PeopleConfig      // nil: no user logins (see SetPeople)
+	cop       *http.CrossOriginProtection
 	metrics   http.Handler
 	ping      func(context.Context) error
 	logger    *slog.Logger
@@ -51,12 +54,14 @@ func NewServer(clips evidock.ClipService, stations evidock.StationService, recor
 	mux.HandleFunc("GET /healthz", s.handleHealth)
 	mux.Handle("POST /api/v1/clips", s.station(s.handleRegisterClip))
 	mux.Handle("GET /api/v1/clips", s.station(s.handleFindClips))
-	mux.Handle("GET /api/v1/clips/{blake3}", s.station(s.handleGetClip))
+	mux.Handle("GET /api/v1/clips/{blake3}", s.stationOrUser(s.handleGetClip, s.handleUserGetClip))
 	mux.Handle("PUT /api/v1/recorders/{serial}", s.station(s.handleReportDock))
 	mux.Handle("GET /api/v1/recorders/{serial}", s.station(s.handleGetRecorder))
 	mux.Handle("GET /api/v1/recorders", s.station(s.handleFindRecorders))
 	s.registerLogRoutes(mux)
 	s.registerStatusRoutes(mux)
+	s.registerCaseRoutes(mux)
+	s.registerPeopleRoutes(mux)
 	s.handler = s.logRequests(gzhttp.GzipHandler(mux))
 	return s
 }
@@ -142,6 +147,7 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 // beyond what the ResponseWriter sees.
 type requestInfo struct {
 	station string
+	user    string
 }
 
 type requestInfoKey struct{}
@@ -231,6 +237,9 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		}
 		if info.station != "" {
 			attrs = append(attrs, slog.String("station", info.station))
+		}
+		if info.user != "" {
+			attrs = append(attrs, slog.String("user", info.user))
 		}
 		s.logger.LogAttrs(r.Context(), logLevelFor(r.URL.Path, rec.status), "request", attrs...)
 	})

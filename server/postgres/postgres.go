@@ -1,8 +1,10 @@
 // Package postgres stores the case server's registry in PostgreSQL, through
 // pgx, for deployments that outgrow one machine. It implements
-// evidock.ClipService, evidock.StationService and evidock.RecorderService
-// with the same rules and the same errors as package sqlite; both pass the
-// one suite in server/storetest.
+// evidock.ClipService, evidock.StationService and evidock.RecorderService,
+// and the case registry (evidock.UnitService, OfficerService, CaseService
+// and LinkService, in case.go and link.go), with the same rules and the
+// same errors as package sqlite; both pass the one suite in
+// server/storetest.
 //
 // The server keeps no state outside the database and the object store: no
 // caches, no sessions, no sequence numbers in memory. Every rule that must

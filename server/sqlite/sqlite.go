@@ -1,7 +1,9 @@
 // Package sqlite stores the case server's registry in SQLite, through the
 // pure-Go driver modernc.org/sqlite, so that the server runs from a single
 // binary on embedded defaults with no database to install. It implements
-// evidock.ClipService, evidock.StationService and evidock.RecorderService.
+// evidock.ClipService, evidock.StationService and evidock.RecorderService,
+// and the case registry: evidock.UnitService, OfficerService, CaseService
+// and LinkService (case.go, link.go).
 //
 // Writes run in immediate transactions (the write lock is taken at BEGIN, so
 // two writers never deadlock upgrading read locks), the journal is WAL (readers

@@ -3,7 +3,9 @@
 // RunStationService and RunRecorderService with a function that opens a
 // fresh, empty store, so that all stores are held to one contract rather
 // than to tests each wrote for itself. RunFixityStore holds them to the
-// fixity schedule, check history and alarms (fixity.Store).
+// fixity schedule, check history and alarms (fixity.Store), and
+// RunPeopleStore to users, sessions, failed logins, access requests and the
+// audit chain (RunAuditTamper shows the chain catching a changed row).
 //
 // Clip listings are held to corrected time: FindClips filters
 // (ClipFilter.From and To) and orders by CorrectedStartedAt, the recorder's

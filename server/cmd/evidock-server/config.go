@@ -35,6 +35,8 @@ type Config struct {
 	// Fixity is the schedule on which stored footage is read back and
 	// checked against the registry; see FixityConfig.
 	Fixity FixityConfig `yaml:"fixity"`
+	// Auth says how people log in; see AuthConfig.
+	Auth AuthConfig `yaml:"auth"`
 }
 
 // LogConfig says how the registry's transparency log signs its
@@ -137,6 +139,7 @@ func DefaultConfig() Config {
 		LogLevel:     "info",
 		Log:          LogConfig{SigningKeyFile: DefaultLogKeyPath, CreateKey: true},
 		Fixity:       DefaultFixityConfig(),
+		Auth:         DefaultAuthConfig(),
 	}
 }
 
@@ -188,6 +191,9 @@ func (c *Config) Validate() error {
 		return err
 	}
 	if err := c.Fixity.Validate(); err != nil {
+		return err
+	}
+	if err := c.Auth.Validate(); err != nil {
 		return err
 	}
 	return c.Log.Validate()

@@ -68,6 +68,7 @@ log_level: debug
 		LogLevel:     "debug",
 		Log:          DefaultConfig().Log,
 		Fixity:       DefaultConfig().Fixity,
+		Auth:         DefaultConfig().Auth,
 	}
 	if cfg != want {
 		t.Fatalf("config =\n%+v\nwant\n%+v", cfg, want)

@@ -39,13 +39,19 @@ func run(ctx context.Context, args []string, m *Main) int {
 // Main is one run of the program.
 type Main struct {
 	Stdout, Stderr io.Writer
+	// Stdin is where 'user add' reads the password from without
+	// --password-file.
+	Stdin io.Reader
 
-	// Command is "serve", "station add", "log keygen", "version" or "help".
+	// Command is "serve", "station add", "user add", "audit verify",
+	// "audit checkpoint", "log keygen", "version" or "help".
 	Command    string
 	ConfigPath string
 	Config     Config
 	Station    StationFlags
 	LogKey     LogKeyFlags
+	User       UserFlags
+	Audit      AuditFlags
 
 	db store // the registry database, once Run has opened it
 }
@@ -56,14 +62,16 @@ type StationFlags struct {
 }
 
 // NewMain returns a Main writing to the process's standard output and error.
-func NewMain() *Main { return &Main{Stdout: os.Stdout, Stderr: os.Stderr, Config: DefaultConfig()} }
+func NewMain() *Main {
+	return &Main{Stdout: os.Stdout, Stderr: os.Stderr, Stdin: os.Stdin, Config: DefaultConfig()}
+}
 
 // ParseFlags reads the command line and the config file it names. It returns
 // a *cli.UsageError for a bad command line or config, and flag.ErrHelp after
 // printing the usage when asked for it.
 func (m *Main) ParseFlags(args []string) error {
 	if len(args) == 0 {
-		return cli.Usagef("no command given: use serve, station add, log keygen or version")
+		return cli.Usagef("no command given: use serve, station add, user add, audit verify, audit checkpoint, log keygen or version")
 	}
 	fs := flag.NewFlagSet("evidock-server", flag.ContinueOnError)
 	fs.StringVar(&m.ConfigPath, "config", "", "")
@@ -79,6 +87,26 @@ func (m *Main) ParseFlags(args []string) error {
 		fs.StringVar(&m.Station.ID, "id", "", "")
 		fs.StringVar(&m.Station.Name, "name", "", "")
 		fs.StringVar(&m.Station.TokenFile, "token-file", "", "")
+	case "user":
+		if len(args) == 0 || args[0] != "add" {
+			return cli.Usagef("user: use 'user add'")
+		}
+		name, args = "user add", args[1:]
+		fs.StringVar(&m.User.Login, "login", "", "")
+		fs.StringVar(&m.User.Name, "name", "", "")
+		fs.StringVar(&m.User.OfficerNo, "officer-no", "", "")
+		fs.Var(&m.User.Roles, "role", "")
+		fs.Var(&m.User.Units, "unit", "")
+		fs.StringVar(&m.User.PasswordFile, "password-file", "", "")
+	case "audit":
+		if len(args) == 0 || (args[0] != "verify" && args[0] != "checkpoint") {
+			return cli.Usagef("audit: use 'audit verify' or 'audit checkpoint'")
+		}
+		name, args = "audit "+args[0], args[1:]
+		fs.StringVar(&m.Audit.Checkpoint, "checkpoint", "", "")
+		if name == "audit verify" {
+			fs.StringVar(&m.Audit.KeyFile, "key", "", "")
+		}
 	case "log":
 		if len(args) == 0 || args[0] != "keygen" {
 			return cli.Usagef("log: use 'log keygen'")
@@ -91,7 +119,7 @@ func (m *Main) ParseFlags(args []string) error {
 		fmt.Fprint(m.Stdout, usage)
 		return flag.ErrHelp
 	default:
-		return cli.Usagef("unknown command %q: use serve, station add, log keygen or version", name)
+		return cli.Usagef("unknown command %q: use serve, station add, user add, audit verify, audit checkpoint, log keygen or version", name)
 	}
 	m.Command = name
 	rest, err := cli.Parse(fs, args)
@@ -120,6 +148,12 @@ func (m *Main) Run(ctx context.Context) error {
 		return m.serve(ctx)
 	case "station add":
 		return m.addStation(ctx)
+	case "user add":
+		return m.addUser(ctx)
+	case "audit verify":
+		return m.auditVerify(ctx)
+	case "audit checkpoint":
+		return m.auditCheckpoint(ctx)
 	case "log keygen":
 		return m.logKeygen()
 	case "version":

@@ -238,6 +238,13 @@ log:
 	if recs, err := client.FindRecorders(ctx, "100001"); err != nil || len(recs) != 1 || recs[0].DeviceSerial != "A123456" {
 		t.Fatalf("FindRecorders = %v, %v; want the reported recorder", recs, err)
 	}
+	// The case stores are wired in too.
+	if err := client.CreateUnit(ctx, &evidock.Unit{Code: "CZ", Name: "常州市人社局", Level: evidock.UnitBureau}); err != nil {
+		t.Fatalf("CreateUnit: %v", err)
+	}
+	if tree, err := client.UnitTree(ctx); err != nil || len(tree) != 1 || tree[0].Code != "CZ" {
+		t.Fatalf("UnitTree = %v, %v; want the bureau", tree, err)
+	}
 
 	cancel()
 	select {

@@ -56,6 +56,14 @@ func (m *Main) serve(ctx context.Context) error {
 	srv.SetLog(rlog)
 	checker := newChecker(cfg.Fixity, db, store, logger)
 	srv.SetStatus(statusConfig(cfg, db, store, checker))
+	srv.SetCases(evhttp.CaseServices{Units: db, Officers: db, Cases: db, Links: db})
+	people, err := peopleConfig(cfg.Auth, db, store)
+	if err != nil {
+		return err
+	}
+	if err := srv.SetPeople(people); err != nil {
+		return cli.Usage(fmt.Errorf("config %s: auth: %w", m.configName(), err))
+	}
 	if err := srv.Listen(cfg.Listen); err != nil {
 		return err
 	}

@@ -6,6 +6,8 @@ import (
 
 	"evidock"
 	"evidock/internal/cli"
+	"evidock/server/audit"
+	"evidock/server/auth"
 	"evidock/server/fixity"
 	"evidock/server/postgres"
 	"evidock/server/sqlite"
@@ -18,8 +20,19 @@ type store interface {
 	evidock.ClipService
 	evidock.StationService
 	evidock.RecorderService
+	// Units, officers, cases, their activities and the clips linked to
+	// them.
+	evidock.UnitService
+	evidock.OfficerService
+	evidock.CaseService
+	evidock.LinkService
 	translog.HashStore // the transparency log, appended to with every clip
 	fixity.Store       // the schedule and results of fixity checks, and alarms
+	auth.Store         // users, sessions, failed logins
+	evidock.AccessService
+	audit.Store // the audit log of people's actions
+	// OfficerUnits returns the units an officer's clips belong to.
+	OfficerUnits(ctx context.Context, officerNo string) ([]string, error)
 	// Ping returns EUNAVAILABLE if the database does not answer.
 	Ping(ctx context.Context) error
 	Close() error

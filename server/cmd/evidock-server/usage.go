@@ -16,6 +16,30 @@ Usage:
       0600, which must not exist yet). The token is never printed: copy the
       file to the docking PC. Only the token's hash is stored.
 
+  evidock-server user add [--config FILE] --login LOGIN --role ROLE --unit UNIT
+                         [--role ROLE --unit UNIT ...] [--name NAME] [--officer-no NNNNNN]
+                         [--password-file PATH]
+      Create a user who logs in with a password, read from PATH or from the
+      first line of standard input (never from the command line). ROLE is
+      officer, archivist, supervisor, legal_reviewer, department_head or
+      administrator; UNIT a unit path id such as city/district-3/team-2,
+      and the role reaches the units below it. Use it to create the first
+      administrator; the creation is audited.
+
+  evidock-server audit verify [--config FILE] [--checkpoint CP [--key PUB]]
+      Recompute the hash chain of the audit log of people's actions from the
+      database and report the first event that does not match (a changed,
+      removed or inserted row). With --checkpoint, also check that the log
+      passes through a checkpoint signed earlier, which catches a log
+      rewritten with every hash recomputed; the checkpoint's signature is
+      checked with PUB, or the key of log.signing_key_file.
+
+  evidock-server audit checkpoint [--config FILE] --checkpoint CP
+      Verify the audit log and write a checkpoint of it (its number of
+      events and last hash), signed with log.signing_key_file, to CP, which
+      must not exist yet. Keep checkpoints where the database's
+      administrators cannot change them.
+
   evidock-server log keygen --origin ORIGIN --private-key-file PATH [--public-key-file PUB]
       Make the key that signs the registry's transparency log: the
       private signing key goes to PATH (mode 0600, which must not exist

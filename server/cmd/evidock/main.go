@@ -43,8 +43,8 @@ func run(ctx context.Context, args []string, m *Main) int {
 type Main struct {
 	Stdout, Stderr io.Writer
 
-	// Command is "clips", "clip", "recorders", "verify-log", "status" or
-	// "alarms".
+	// Command is "clips", "clip", "recorders", "verify-log", "status",
+	// "alarms", "cases" or "case".
 	Command string
 	Config  Config
 	// Filter selects the clips 'evidock clips' lists; Filter.Limit 0 lists
@@ -61,6 +61,8 @@ type Main struct {
 	AllAlarms bool
 	// VerifyLog holds the settings of 'evidock verify-log'.
 	VerifyLog VerifyLogFlags
+	// Cases holds the settings of 'evidock cases' and 'evidock case'.
+	Cases CaseFlags
 
 	client *evhttp.Client
 }
@@ -74,7 +76,7 @@ func NewMain() *Main { return &Main{Stdout: os.Stdout, Stderr: os.Stderr, Config
 // printing the usage when asked for it.
 func (m *Main) ParseFlags(args []string) error {
 	if len(args) == 0 {
-		return cli.Usagef("no command given: use clips, clip, recorders, verify-log, status or alarms")
+		return cli.Usagef("no command given: use clips, clip, recorders, verify-log, status, alarms, cases or case")
 	}
 	fs := flag.NewFlagSet("evidock", flag.ContinueOnError)
 	fs.StringVar(&m.Config.Server, "server", m.Config.Server, "")
@@ -98,11 +100,21 @@ func (m *Main) ParseFlags(args []string) error {
 	case "status":
 	case "alarms":
 		fs.BoolVar(&m.AllAlarms, "all", false, "")
+	case "cases":
+		fs.StringVar(&m.Cases.Filter.UnitCode, "unit", "", "")
+		fs.StringVar((*string)(&m.Cases.Filter.Kind), "kind", "", "")
+		fs.StringVar((*string)(&m.Cases.Filter.Stage), "stage", "", "")
+		fs.StringVar(&m.Cases.Filter.OfficerNo, "officer", "", "")
+		fs.StringVar(&from, "from", "", "")
+		fs.StringVar(&to, "to", "", "")
+		fs.IntVar(&m.Cases.Filter.Limit, "limit", 0, "")
+	case "case":
+		fs.DurationVar(&m.Cases.Margin, "margin", -1, "")
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(m.Stdout, usage)
 		return flag.ErrHelp
 	default:
-		return cli.Usagef("unknown command %q: use clips, clip, recorders, verify-log, status or alarms", m.Command)
+		return cli.Usagef("unknown command %q: use clips, clip, recorders, verify-log, status, alarms, cases or case", m.Command)
 	}
 	rest, err := cli.Parse(fs, args[1:])
 	if errors.Is(err, flag.ErrHelp) {
@@ -143,6 +155,18 @@ func (m *Main) ParseFlags(args []string) error {
 		}
 		if err := m.VerifyLog.parse(); err != nil {
 			return err
+		}
+	case "cases":
+		if err := m.Cases.parseList(rest, from, to); err != nil {
+			return err
+		}
+	case "case":
+		if len(rest) != 1 {
+			return cli.Usagef("case: give exactly one case number, e.g. evidock case 常人社监罚〔2024〕12号")
+		}
+		m.Cases.Number = rest[0]
+		if m.Cases.Margin > evidock.MaxSuggestMargin {
+			return cli.Usagef("--margin must be at most %s, got %s", evidock.MaxSuggestMargin, m.Cases.Margin)
 		}
 	case "status", "alarms":
 		if len(rest) > 0 {
@@ -189,6 +213,10 @@ func (m *Main) Run(ctx context.Context) error {
 		err = m.showStatus(ctx)
 	case "alarms":
 		err = m.listAlarms(ctx)
+	case "cases":
+		err = m.listCases(ctx)
+	case "case":
+		err = m.showCase(ctx)
 	default:
 		return cli.Usagef("no command given")
 	}

@@ -53,13 +53,40 @@ Usage:
       acknowledged them. object_missing and object_changed alarms mean
       stored footage is gone or damaged: restore it from a backup copy.
 
+  evidock cases [--server URL] [--token-file FILE] [--unit CODE] [--kind KIND]
+                [--stage STAGE] [--officer NO] [--from DATE] [--to DATE]
+                [--limit N] [--json]
+      List enforcement cases, latest filed first, as a table with the
+      columns NUMBER, KIND, STAGE, UNIT, FILED (China time), TITLE and
+      PARTIES. --unit keeps the cases of that unit and every unit below it
+      (a district's code lists the district's cases). --kind is one of
+      administrative_penalty (行政处罚), administrative_handling (行政处理),
+      administrative_inspection (行政检查) or labour_dispute_mediation
+      (简易劳资纠纷调处); --stage one of filed, decided, served, executed,
+      closed or archived (the furthest Art. 20 date recorded); --officer
+      keeps cases with an activity that officer took part in; --from and
+      --to bound the filing date as for clips. --limit 0 (the default)
+      lists every match.
+
+  evidock case [--server URL] [--token-file FILE] [--margin DURATION] [--json]
+               NUMBER
+      Show one case: its parties and Art. 20 dates, then each activity
+      with its officers, whether audio-video recording of it is mandatory
+      and under which article (Art. 12, 14), the clips linked to it, the
+      clips the server suggests for it (the officers' clips whose
+      clock-corrected time overlaps the activity, within --margin, 30m by
+      default) and those rejected or unlinked; and last the mandatory
+      activities that have no confirmed clip, which the legal review
+      (Art. 10(7)) must find complete. Asking records the server's new
+      suggestions in the link history; it never confirms anything.
+
   --server defaults to $EVIDOCK_SERVER and --token-file to
   $EVIDOCK_TOKEN_FILE. The token file holds a token written by
   'evidock-server station add'.
 
 Exit codes:
   0  success
-  1  failure: the server could not be reached, the clip is not registered,
-     or (verify-log) a check failed
+  1  failure: the server could not be reached, the clip or case does not
+     exist, or (verify-log) a check failed
   2  usage error: fix the command line, the token file or the filter
 `

@@ -1,0 +1,26 @@
+package postgres_test
+
+import (
+	"context"
+	"testing"
+
+	"evidock/server/postgres/pgtest"
+	"evidock/server/storetest"
+)
+
+func TestPeopleStore(t *testing.T) {
+	pgtest.DSN(t)
+	storetest.RunPeopleStore(t, func(t *testing.T) storetest.PeopleStore { return MustOpen(t) })
+}
+
+// TestAuditTamper shows that PostgreSQL refuses to change the audit log
+// and that a change made behind the triggers' back breaks the chain at the
+// changed event.
+func TestAuditTamper(t *testing.T) {
+	db := MustOpen(t)
+	exec := func(stmt string) error {
+		_, err := db.Pool().Exec(context.Background(), stmt)
+		return err
+	}
+	storetest.RunAuditTamper(t, db, exec, "DROP TRIGGER audit_events_never_updated ON audit_events")
+}

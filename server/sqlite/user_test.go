@@ -1,0 +1,24 @@
+package sqlite_test
+
+import (
+	"context"
+	"testing"
+
+	"evidock/server/storetest"
+)
+
+func TestPeopleStore(t *testing.T) {
+	storetest.RunPeopleStore(t, func(t *testing.T) storetest.PeopleStore { return MustOpen(t) })
+}
+
+// TestAuditTamper shows that SQLite refuses to change the audit log and
+// that a change made behind the triggers' back breaks the chain at the
+// changed event.
+func TestAuditTamper(t *testing.T) {
+	db := MustOpen(t)
+	exec := func(stmt string) error {
+		_, err := db.SQL().ExecContext(context.Background(), stmt)
+		return err
+	}
+	storetest.RunAuditTamper(t, db, exec, "DROP TRIGGER audit_events_never_updated")
+}
