@@ -38,6 +38,9 @@ FUZZ_TARGETS = \
 	.:FuzzParseRecordingName \
 	./server/http:FuzzDecodeClip \
 	./server/http:FuzzDecodeRecorder \
+	./server/http:FuzzDecodeCase \
+	./server/http:FuzzDecodeActivity \
+	./server/http:FuzzDecodeLinkChange \
 	./server/translog:FuzzParseRecord \
 	./server/translog:FuzzParseCheckpoint \
 	./firmware-bridge/sim:FuzzReadMP4Info \
