@@ -118,6 +118,7 @@ type RecorderDock struct {
 type RecordingFilter struct {
 	Volume string
 	States []State
+	Limit  int // at most this many; 0 means all
 }
 
 // stamp returns the clock offset and mark for recording r of this recorder.

@@ -48,7 +48,14 @@ func (a *Agent) stage(s stage) func(context.Context) error {
 			// Start what may start now.
 			var nextRetry time.Time
 			if len(running) < s.workers {
-				recs, err := a.State.FindRecordings(ctx, RecordingFilter{States: s.states})
+				// Without a per-recorder limit the first few candidates are
+				// enough; with one, a busy recorder's files must not hide
+				// the other recorders'.
+				f := RecordingFilter{States: s.states}
+				if s.exclusive == nil {
+					f.Limit = 8 * s.workers
+				}
+				recs, err := a.State.FindRecordings(ctx, f)
 				if err != nil {
 					return err
 				}

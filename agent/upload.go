@@ -52,20 +52,29 @@ func (a *Agent) upload(ctx context.Context, r *Recording) error {
 	if single {
 		body := checksummed{io.NewSectionReader(f, 0, r.Size), crcs[0]}
 		err = a.Objects.PutObject(ctx, key, body, r.Size, r.metadata(a.StationID))
-		if evidock.ErrorCode(err) == evidock.ECONFLICT {
-			err = nil // stored meanwhile, by us before a crash or by another station: checked below
-		}
 		t.done.Store(r.Size)
 	} else {
 		err = a.uploadParts(ctx, r, f, partSize, crcs, &t.done)
 	}
-	if err != nil {
+	switch {
+	case evidock.ErrorCode(err) == evidock.ECONFLICT:
+		// Stored meanwhile, by us before a crash or by another station:
+		// look at what is there.
+		if done, err := a.alreadyStored(ctx, r); err != nil {
+			return err
+		} else if !done {
+			return evidock.Errorf(evidock.EUNAVAILABLE, "object %s conflicts but is not there", key)
+		}
+	case err != nil:
 		return err
-	}
-	if done, err := a.alreadyStored(ctx, r); err != nil {
-		return err
-	} else if !done {
-		return evidock.Errorf(evidock.EUNAVAILABLE, "object %s not found right after upload", key)
+	default:
+		// The store took the bytes against our CRC32C and the object did not
+		// exist before: it holds them. The clear stage and the case server
+		// look at the object again before anything depends on it.
+		r.UploadID, r.Parts, r.StoredAt = "", nil, time.Now()
+		if err := a.transition(ctx, r, StateStored); err != nil {
+			return err
+		}
 	}
 	a.counters.uploaded.Add(r.Size)
 	a.Logger.Info("uploaded", "file", r.FileName, "key", key, "bytes", r.Size, "took", time.Since(start).Round(time.Millisecond))
@@ -210,8 +219,11 @@ func (a *Agent) uploadParts(ctx context.Context, r *Recording, f io.ReaderAt, pa
 	slices.SortFunc(r.Parts, func(x, y evidock.Part) int { return int(x.Number - y.Number) })
 	err := a.Objects.CompleteUpload(ctx, key, r.UploadID, r.Parts)
 	if evidock.ErrorCode(err) == evidock.ECONFLICT {
-		// The object exists already; drop our upload so no parts linger.
-		return a.Objects.AbortUpload(ctx, key, r.UploadID)
+		// The object exists already; drop our upload so no parts linger,
+		// and let the caller look at what is there.
+		if aerr := a.Objects.AbortUpload(ctx, key, r.UploadID); aerr != nil {
+			return aerr
+		}
 	}
 	return err
 }
