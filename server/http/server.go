@@ -31,6 +31,7 @@ type Server struct {
 	ping      func(context.Context) error
 	logger    *slog.Logger
 	handler   http.Handler
+	web       http.Handler // nil: no web UI (see SetWeb)
 
 	ln  net.Listener
 	srv *http.Server
@@ -62,8 +63,25 @@ func NewServer(clips evidock.ClipService, stations evidock.StationService, recor
 	s.registerStatusRoutes(mux)
 	s.registerCaseRoutes(mux)
 	s.registerPeopleRoutes(mux)
-	s.handler = s.logRequests(gzhttp.GzipHandler(mux))
+	root := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.web != nil && !isAPIPath(r.URL.Path) {
+			s.web.ServeHTTP(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
+	s.handler = s.logRequests(gzhttp.GzipHandler(root))
 	return s
+}
+
+// SetWeb mounts the web UI (package server/web) at /: every path but the
+// API's (/api/, /healthz, /metrics), which keep their own answers,
+// including 404 and 405. Call it before serving.
+func (s *Server) SetWeb(h http.Handler) { s.web = h }
+
+// isAPIPath reports whether path belongs to the API rather than the web UI.
+func isAPIPath(path string) bool {
+	return path == "/api" || strings.HasPrefix(path, "/api/") || path == "/healthz" || path == "/metrics"
 }
 
 // ServeHTTP answers one request; the Server can be mounted in tests with

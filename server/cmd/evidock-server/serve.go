@@ -10,6 +10,7 @@ import (
 	"evidock/s3"
 	"evidock/server"
 	evhttp "evidock/server/http"
+	"evidock/server/web"
 )
 
 // shutdownGrace is how long serve waits for requests in progress after a
@@ -64,6 +65,13 @@ func (m *Main) serve(ctx context.Context) error {
 	if err := srv.SetPeople(people); err != nil {
 		return cli.Usage(fmt.Errorf("config %s: auth: %w", m.configName(), err))
 	}
+	ui, err := web.New(web.Config{Auth: people.Auth, Access: db, Audit: db, Clips: db, Scope: people.Scope,
+		Units: db, Cases: db, Links: db, Objects: store, Log: rlog, Now: people.Now,
+		CookieSecure: people.CookieSecure, TrustedOrigins: people.TrustedOrigins, Logger: logger})
+	if err != nil {
+		return err
+	}
+	srv.SetWeb(ui)
 	if err := srv.Listen(cfg.Listen); err != nil {
 		return err
 	}

@@ -1,0 +1,289 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"image/png"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+)
+
+// EnvChromium names the browser the browser test runs, overriding
+// /usr/bin/chromium and $PATH; EnvScreenshots is where it writes its
+// screenshots (else the test's artifact directory), as for the dock screen.
+const (
+	EnvChromium    = "EVIDOCK_CHROMIUM"
+	EnvScreenshots = "EVIDOCK_SCREENSHOTS"
+)
+
+// chromium returns the browser to test with, or skips the test loudly (fails
+// it under CI=true).
+func chromium(t *testing.T) string {
+	t.Helper()
+	if p := os.Getenv(EnvChromium); p != "" {
+		return p
+	}
+	for _, name := range []string{"/usr/bin/chromium", "chromium", "chromium-browser"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	msg := "chromium not found: install it with `apt-get install -y chromium fonts-noto-cjk` (Debian), or set " + EnvChromium
+	if os.Getenv("CI") == "true" {
+		t.Fatal(msg)
+	}
+	t.Skip("SKIPPING: " + msg)
+	return ""
+}
+
+// cspWatch records, in the page, every Content-Security-Policy violation:
+// a part of the page that was refused.
+const cspWatch = `window.__csp = [];
+document.addEventListener("securitypolicyviolation", function (e) { window.__csp.push(e.violatedDirective + " " + e.blockedURI); });`
+
+// TestBrowserFlow drives the web UI in headless Chromium: an officer logs
+// in, finds the case, opens it and plays its clip; an officer of another
+// district is refused and requests access; the department head approves;
+// the requester can then play the clip. It takes screenshots on the way.
+func TestBrowserFlow(t *testing.T) {
+	exe := chromium(t)
+	e := newEnv(t)
+	shots := os.Getenv(EnvScreenshots)
+	if shots == "" {
+		shots = t.ArtifactDir()
+	}
+	if err := os.MkdirAll(shots, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshots in %s", shots)
+
+	var (
+		mu       sync.Mutex
+		problems []string
+	)
+	actx, cancel := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(exe),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("no-proxy-server", true),
+		chromedp.Flag("force-color-profile", "srgb"),
+		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
+		chromedp.WindowSize(1440, 1000),
+	)
+	defer cancel()
+	ctx, cancel := chromedp.NewContext(actx, chromedp.WithListener(func(ev any) {
+		switch ev := ev.(type) {
+		case *runtime.EventExceptionThrown:
+			d := ev.ExceptionDetails
+			desc := d.Text
+			if d.Exception != nil {
+				desc += " " + d.Exception.Description
+			}
+			mu.Lock()
+			problems = append(problems, fmt.Sprintf("exception at %s:%d: %s", d.URL, d.LineNumber+1, desc))
+			mu.Unlock()
+		}
+	}))
+	defer cancel()
+	ctx, cancel = context.WithTimeout(ctx, 3*time.Minute)
+	defer cancel()
+	start := chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: cspWatch})
+		return err
+	})
+	if err := chromedp.Do(ctx, start, chromedp.EmulateViewport(1440, 1000)); err != nil {
+		t.Fatalf("start %s: %v", exe, err)
+	}
+	step := func(what string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, actions...); err != nil {
+			loc, _ := chromedp.Run(ctx, chromedp.Location())
+			t.Fatalf("%s (at %s): %v", what, loc, err)
+		}
+	}
+	text := func(sel string) string {
+		t.Helper()
+		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+		if err != nil {
+			t.Fatalf("text of %s: %v", sel, err)
+		}
+		return s
+	}
+	login := func(login string) {
+		t.Helper()
+		step("log in as "+login,
+			chromedp.WaitVisible(chromedp.CSS("#login-form")),
+			chromedp.SendKeys(chromedp.CSS("#login"), login),
+			chromedp.SendKeys(chromedp.CSS("#password"), "correct horse battery staple"),
+			chromedp.Click(chromedp.CSS("#login-submit")),
+			chromedp.WaitVisible(chromedp.CSS("#user-name")),
+		)
+	}
+	logout := func() {
+		t.Helper()
+		step("log out", chromedp.Click(chromedp.CSS("#logout")), chromedp.WaitVisible(chromedp.CSS("#login-form")))
+	}
+	// videoLoaded waits until the player has the footage's metadata, and
+	// returns its readyState.
+	videoLoaded := func(who string) {
+		t.Helper()
+		state, err := chromedp.Run(ctx, chromedp.Poll[int](`(() => { const v = document.getElementById("player"); return v && v.readyState >= 1 ? v.readyState : 0; })()`,
+			chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(20*time.Second)))
+		if err != nil {
+			t.Fatalf("%s: the video did not load: %v; video answers %v", who, err, e.videoStatuses())
+		}
+		if !slices.Contains(e.videoStatuses(), 206) {
+			t.Errorf("%s: no range request answered 206; video answers %v", who, e.videoStatuses())
+		}
+		t.Logf("%s: video readyState %d, video answers %v", who, state, e.videoStatuses())
+	}
+
+	// The officer: login (zh-CN), case list, case page, clip.
+	step("open", chromedp.Navigate(e.ts.URL+"/"))
+	if got := text("#login-form"); !strings.Contains(got, "用户名") {
+		t.Errorf("login form says %q, want Chinese", got)
+	}
+	screenshot(t, ctx, filepath.Join(shots, "web-login-zh-CN.png"))
+	login("zhang.wei")
+	step("case list", chromedp.WaitVisible(chromedp.CSS("#cases")))
+	if got := text("header"); !strings.Contains(got, "用户 zhang.wei") || !strings.Contains(got, "officer@city/d1/t2") {
+		t.Errorf("header says %q, want the user's name and roles", got)
+	}
+	if got := text("#cases"); !strings.Contains(got, caseNumber) || strings.Contains(got, otherCase) {
+		t.Errorf("case list says %q", got)
+	}
+	screenshot(t, ctx, filepath.Join(shots, "web-cases-zh-CN.png"))
+	step("case page", chromedp.Click(chromedp.CSS("a.case-link")), chromedp.WaitVisible(chromedp.CSS(".activity")))
+	if got := text("#missing"); !strings.Contains(got, "缺少必须的音像记录") {
+		t.Errorf("case page says %q, want the missing recording", got)
+	}
+	if got := text(".activity .rule"); !strings.Contains(got, "必须全程音像记录") {
+		t.Errorf("activity says %q, want its recording rule", got)
+	}
+	step("confirm the suggested link",
+		chromedp.SendKeys(chromedp.CSS(".link-form input[name=reason]"), "画面为本次检查"),
+		chromedp.Click(chromedp.CSS(`.link-form button[value=confirm]`)),
+		chromedp.WaitVisible(chromedp.CSS(".flash")),
+	)
+	if got := text("#missing"); !strings.Contains(got, "必须的音像记录齐全") {
+		t.Errorf("after confirming, case page says %q", got)
+	}
+	screenshot(t, ctx, filepath.Join(shots, "web-case-zh-CN.png"))
+	step("clip page", chromedp.Click(chromedp.CSS("a.clip-link")), chromedp.WaitVisible(chromedp.CSS("#player")))
+	videoLoaded("officer")
+	screenshot(t, ctx, filepath.Join(shots, "web-clip-zh-CN.png"))
+	clipURL, err := chromedp.Run(ctx, chromedp.Location())
+	if err != nil {
+		t.Fatal(err)
+	}
+	logout()
+
+	// An officer of another district, in English: refused, asks.
+	step("English", chromedp.Navigate(e.ts.URL+"/login?lang=en"), chromedp.WaitVisible(chromedp.CSS("#login-form")))
+	u, _ := url.Parse(clipURL)
+	step("clip, logged out", chromedp.Navigate(e.ts.URL+u.Path))
+	login("li.na")
+	step("refused clip", chromedp.WaitVisible(chromedp.CSS("#access-form")))
+	if got := text("#refused"); !strings.Contains(got, "You may not view this clip") {
+		t.Errorf("refused clip page says %q", got)
+	}
+	step("request access",
+		chromedp.SendKeys(chromedp.CSS("#access-reason"), "复核投诉需要查看 (complaint review)"),
+		chromedp.Click(chromedp.CSS("#access-submit")),
+		chromedp.WaitVisible(chromedp.CSS(".flash")),
+	)
+	if got := text(".flash"); !strings.Contains(got, "Access requested") {
+		t.Errorf("after the request the page says %q", got)
+	}
+	screenshot(t, ctx, filepath.Join(shots, "web-access-request-en.png"))
+	logout()
+
+	// The department head approves.
+	step("zh-CN again", chromedp.Navigate(e.ts.URL+"/login?lang=zh-CN"))
+	login("wang.fang")
+	step("approvals", chromedp.Click(chromedp.CSS(`header nav a[href="/approvals"]`)), chromedp.WaitVisible(chromedp.CSS("#pending")))
+	if got := text("#pending"); !strings.Contains(got, "li.na") || !strings.Contains(got, "complaint review") {
+		t.Errorf("approvals say %q", got)
+	}
+	screenshot(t, ctx, filepath.Join(shots, "web-approvals-zh-CN.png"))
+	step("approve",
+		chromedp.SendKeys(chromedp.CSS(".decide-form input[name=reason]"), "同意，限24小时"),
+		chromedp.Click(chromedp.CSS(".decide-form button.approve")),
+		chromedp.WaitVisible(chromedp.CSS(".flash")),
+	)
+	logout()
+
+	// The requester can now play the clip.
+	step("clip with the grant", chromedp.Navigate(e.ts.URL+u.Path))
+	login("li.na")
+	step("player", chromedp.WaitVisible(chromedp.CSS("#player")))
+	videoLoaded("requester with a grant")
+	screenshot(t, ctx, filepath.Join(shots, "web-clip-granted.png"))
+
+	// Everything came from the server, and the policy refused nothing.
+	res, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`performance.getEntriesByType("resource").map(e => e.name).concat(window.__csp)`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res {
+		if !strings.HasPrefix(r, e.ts.URL+"/") {
+			t.Errorf("page loaded or was refused %q, not from the server", r)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, p := range problems {
+		t.Errorf("page error: %s", p)
+	}
+}
+
+// screenshot writes a PNG of the whole page to path and checks that it
+// decodes and is not blank.
+func screenshot(t *testing.T, ctx context.Context, path string) {
+	t.Helper()
+	b, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	img, err := png.Decode(bytes.NewReader(b))
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", path, err)
+	}
+	colours := map[uint32]bool{}
+	bd := img.Bounds()
+	for y := bd.Min.Y; y < bd.Max.Y; y += 3 {
+		for x := bd.Min.X; x < bd.Max.X; x += 3 {
+			r, g, bl, _ := img.At(x, y).RGBA()
+			colours[(r>>8)<<16|(g>>8)<<8|bl>>8] = true
+		}
+	}
+	t.Logf("screenshot %s: %dx%d, %d colours", path, bd.Dx(), bd.Dy(), len(colours))
+	if len(colours) < 16 {
+		t.Errorf("screenshot %s looks blank: %d colours", path, len(colours))
+	}
+}
