@@ -218,6 +218,17 @@ func (s *Store) OpenObject(ctx context.Context, key string) (io.ReadCloser, erro
 	return out.Body, nil
 }
 
+// OpenObjectRange returns a reader of the object's bytes from offset to the
+// end (an HTTP range GET), so that playback can seek without reading what
+// comes before; it returns ENOTFOUND for a missing object.
+func (s *Store) OpenObjectRange(ctx context.Context, key string, offset int64) (io.ReadCloser, error) {
+	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: &s.bucket, Key: &key, Range: aws.String(fmt.Sprintf("bytes=%d-", offset))})
+	if err != nil {
+		return nil, mapError("get "+key, err)
+	}
+	return out.Body, nil
+}
+
 // PutObject stores body under key in one request with a CRC32C checksum that
 // the store verifies. It returns ECONFLICT if the key exists (If-None-Match),
 // and EUNVERIFIED if the store received damaged bytes.

@@ -235,3 +235,21 @@ func TestPrecomputedChecksumChecked(t *testing.T) {
 		t.Fatalf("object stored despite a wrong checksum: %v", err)
 	}
 }
+
+func TestOpenObjectRange(t *testing.T) {
+	srv := s3test.Start(t)
+	store := srv.MustOpen(t)
+	ctx := context.Background()
+	body := randomBytes(100000, 13)
+	must(t, store.PutObject(ctx, "clips/range/one", bytes.NewReader(body), int64(len(body)), nil))
+	rc, err := store.OpenObjectRange(ctx, "clips/range/one", 99000)
+	must(t, err)
+	got, _ := io.ReadAll(rc)
+	rc.Close()
+	if !bytes.Equal(got, body[99000:]) {
+		t.Fatalf("range read %d bytes, want the last 1000", len(got))
+	}
+	if _, err := store.OpenObjectRange(ctx, "clips/range/none", 0); evidock.ErrorCode(err) != evidock.ENOTFOUND {
+		t.Fatalf("missing object: %v", err)
+	}
+}
