@@ -80,6 +80,12 @@ log:
   create_key: true
 YAML
 bin/evidock-server station add --config "$demo/server.yaml" --id dock-demo --name "Demo docking station" --token-file "$demo/station.token"
+# A supervisor for the web UI, with a fresh password.
+web_password=$(head -c 12 /dev/urandom | base64 | tr -d '/+=')
+echo "$web_password" > "$demo/supervisor.password"
+chmod 600 "$demo/supervisor.password"
+bin/evidock-server user add --config "$demo/server.yaml" --login supervisor --name "Demo supervisor" \
+	--role supervisor --unit city --password-file "$demo/supervisor.password" >/dev/null
 
 echo "demo: starting the case server on http://127.0.0.1:$server_port (SQLite in var/demo/server)"
 bin/evidock-server serve --config "$demo/server.yaml" >"$demo/server.log" 2>&1 &
@@ -117,6 +123,7 @@ echo
 echo "Registered clips (case server http://127.0.0.1:$server_port):"
 bin/evidock clips --server "http://127.0.0.1:$server_port" --token-file "$demo/station.token" --recorder DSJ0001 || status=1
 echo
+echo "Web UI: http://127.0.0.1:$server_port/ (login supervisor, password in var/demo/supervisor.password)"
 echo "Logs: var/demo/{agent,server,versitygw}.log"
 
 if [ "$status" -ne 0 ]; then
