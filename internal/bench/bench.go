@@ -116,6 +116,7 @@ func (b *Bench) Run(ctx context.Context) (string, error) {
 		{"ingest", b.ingest},
 		{"upload", b.upload},
 		{"idle", b.idle},
+		{"server", b.serverSection},
 	} {
 		if !b.cfg.runs(s.name) {
 			continue

@@ -31,8 +31,8 @@ func TestQuickSmoke(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, report)
 	}
-	if len(b.rows) != 10 {
-		t.Errorf("%d rows, want 10:\n%s", len(b.rows), report)
+	if len(b.rows) != 22 {
+		t.Errorf("%d rows, want 22:\n%s", len(b.rows), report)
 	}
 	for _, r := range b.rows {
 		if r.Evidock == "error" || strings.HasPrefix(r.Met, "error") {

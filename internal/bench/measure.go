@@ -12,6 +12,7 @@ type side struct {
 	Name  string
 	How   string // the command or call, as the report shows it
 	Bytes int64
+	Items string // what Bytes counts when it is not bytes, e.g. "5000 clips"
 	Prep  func() error
 	Run   func() (time.Duration, error)
 	After func() error

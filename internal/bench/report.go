@@ -137,7 +137,11 @@ func (b *Bench) details(w *strings.Builder) {
 		case s.Err != nil:
 			runs = append(runs, "error: "+cell(s.Err.Error()))
 		}
-		fmt.Fprintf(w, "| %s | %s | `%s` | %s | %s |\n", r.figure, s.Name, s.How, sizeString(s.Bytes), strings.Join(runs, ", "))
+		size := sizeString(s.Bytes)
+		if s.Items != "" {
+			size = s.Items
+		}
+		fmt.Fprintf(w, "| %s | %s | `%s` | %s | %s |\n", r.figure, s.Name, s.How, size, strings.Join(runs, ", "))
 	}
 }
 
