@@ -8,7 +8,6 @@ import (
 	"image/png"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -18,40 +17,11 @@ import (
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/page"
-	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
 	"evidock/agent"
+	"evidock/internal/browsertest"
 )
-
-// EnvChromium names the browser the browser test runs, overriding
-// /usr/bin/chromium and $PATH; EnvScreenshots is where it writes its
-// screenshots (else the test's artifact directory, kept by go test
-// -artifacts).
-const (
-	EnvChromium    = "EVIDOCK_CHROMIUM"
-	EnvScreenshots = "EVIDOCK_SCREENSHOTS"
-)
-
-// chromium returns the browser to test with, or skips the test loudly (fails
-// it under CI=true).
-func chromium(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv(EnvChromium); p != "" {
-		return p
-	}
-	for _, name := range []string{"/usr/bin/chromium", "chromium", "chromium-browser"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	msg := "chromium not found: install it with `apt-get install -y chromium fonts-noto-cjk` (Debian), or set " + EnvChromium
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip("SKIPPING: " + msg)
-	return ""
-}
 
 // switchSource is a StatusSource whose answer the test changes.
 type switchSource struct {
@@ -83,62 +53,13 @@ document.addEventListener("securitypolicyviolation", function (e) { window.__csp
 // English, checks what an officer reads, that it refreshes by itself and
 // that it says so when the dock stops answering, and takes screenshots.
 func TestBrowser(t *testing.T) {
-	exe := chromium(t)
+	exe := browsertest.Chromium(t)
 	src := &switchSource{st: fixture()}
 	srv := httptest.NewServer(New(src)) // on 127.0.0.1
 	defer srv.Close()
-
-	shots := os.Getenv(EnvScreenshots)
-	if shots == "" {
-		shots = t.ArtifactDir()
-	}
-	if err := os.MkdirAll(shots, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("screenshots in %s", shots)
-
-	var (
-		mu     sync.Mutex
-		errors []string
-	)
-	actx, cancel := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(exe),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("no-proxy-server", true),
-		chromedp.Flag("force-color-profile", "srgb"),
-		chromedp.WindowSize(1920, 1080),
-	)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx, chromedp.WithListener(func(ev any) {
-		switch ev := ev.(type) {
-		case *runtime.EventExceptionThrown:
-			mu.Lock()
-			d := ev.ExceptionDetails
-			desc := d.Text
-			if d.Exception != nil {
-				desc += " " + d.Exception.Description
-			}
-			errors = append(errors, fmt.Sprintf("exception at %s:%d: %s", d.URL, d.LineNumber+1, desc))
-			mu.Unlock()
-		case *runtime.EventConsoleAPICalled:
-			if ev.Type == runtime.ConsoleAPICalledTypeError {
-				mu.Lock()
-				errors = append(errors, "console.error")
-				mu.Unlock()
-			}
-		}
-	}))
-	defer cancel()
+	shots := browsertest.ScreenshotDir(t)
+	b := browsertest.Start(t, exe, 1920, 1080)
+	ctx := b.Ctx
 
 	start := chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
 		_, err := cdp.Call(ctx, t, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: cspProbe})
@@ -263,13 +184,11 @@ func TestBrowser(t *testing.T) {
 		screenshot(t, tctx, filepath.Join(shots, "dockscreen-stale-zh-CN.png"))
 	}
 
-	mu.Lock()
-	for _, e := range errors {
+	for _, e := range b.Problems() {
 		// Failed fetches after the server stopped are expected to be quiet;
 		// anything else the page reports is a bug.
 		t.Errorf("page error: %s", e)
 	}
-	mu.Unlock()
 
 	// Chinese glyphs must render: without a CJK font Chromium draws every
 	// character as the same empty box.

@@ -3,51 +3,21 @@ package web_test
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"image/png"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/page"
-	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
-)
 
-// EnvChromium names the browser the browser test runs, overriding
-// /usr/bin/chromium and $PATH; EnvScreenshots is where it writes its
-// screenshots (else the test's artifact directory), as for the dock screen.
-const (
-	EnvChromium    = "EVIDOCK_CHROMIUM"
-	EnvScreenshots = "EVIDOCK_SCREENSHOTS"
+	"evidock/internal/browsertest"
 )
-
-// chromium returns the browser to test with, or skips the test loudly (fails
-// it under CI=true).
-func chromium(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv(EnvChromium); p != "" {
-		return p
-	}
-	for _, name := range []string{"/usr/bin/chromium", "chromium", "chromium-browser"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	msg := "chromium not found: install it with `apt-get install -y chromium fonts-noto-cjk` (Debian), or set " + EnvChromium
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip("SKIPPING: " + msg)
-	return ""
-}
 
 // cspWatch records, in the page, every Content-Security-Policy violation:
 // a part of the page that was refused.
@@ -59,55 +29,11 @@ document.addEventListener("securitypolicyviolation", function (e) { window.__csp
 // district is refused and requests access; the department head approves;
 // the requester can then play the clip. It takes screenshots on the way.
 func TestBrowserFlow(t *testing.T) {
-	exe := chromium(t)
+	exe := browsertest.Chromium(t)
 	e := newEnv(t)
-	shots := os.Getenv(EnvScreenshots)
-	if shots == "" {
-		shots = t.ArtifactDir()
-	}
-	if err := os.MkdirAll(shots, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("screenshots in %s", shots)
-
-	var (
-		mu       sync.Mutex
-		problems []string
-	)
-	actx, cancel := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(exe),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("no-proxy-server", true),
-		chromedp.Flag("force-color-profile", "srgb"),
-		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
-		chromedp.WindowSize(1440, 1000),
-	)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx, chromedp.WithListener(func(ev any) {
-		switch ev := ev.(type) {
-		case *runtime.EventExceptionThrown:
-			d := ev.ExceptionDetails
-			desc := d.Text
-			if d.Exception != nil {
-				desc += " " + d.Exception.Description
-			}
-			mu.Lock()
-			problems = append(problems, fmt.Sprintf("exception at %s:%d: %s", d.URL, d.LineNumber+1, desc))
-			mu.Unlock()
-		}
-	}))
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 3*time.Minute)
+	shots := browsertest.ScreenshotDir(t)
+	b := browsertest.Start(t, exe, 1440, 1000, chromedp.Flag("autoplay-policy", "no-user-gesture-required"))
+	ctx, cancel := context.WithTimeout(b.Ctx, 3*time.Minute)
 	defer cancel()
 	start := chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 		_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: cspWatch})
@@ -252,9 +178,7 @@ func TestBrowserFlow(t *testing.T) {
 			t.Errorf("page loaded or was refused %q, not from the server", r)
 		}
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	for _, p := range problems {
+	for _, p := range b.Problems() {
 		t.Errorf("page error: %s", p)
 	}
 }
