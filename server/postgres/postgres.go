@@ -37,8 +37,6 @@ import (
 	"io"
 	"io/fs"
 	"net"
-	"path"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -48,6 +46,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"evidock"
+	"evidock/internal/migrate"
 )
 
 var (
@@ -142,41 +141,13 @@ func (db *DB) Ping(ctx context.Context) error {
 	return nil
 }
 
-// migration is one numbered schema change.
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-// migrations returns the embedded migrations in version order, or an error if
-// a file name lacks a version or two files share one.
-func migrations() ([]migration, error) {
-	names, err := fs.Glob(migrationFS, "migration/*.sql")
+// migrations returns the embedded migrations in version order.
+func migrations() ([]migrate.Migration, error) {
+	sub, err := fs.Sub(migrationFS, "migration")
 	if err != nil {
 		return nil, err
 	}
-	var ms []migration
-	for _, name := range names {
-		base := path.Base(name)
-		num, _, ok := strings.Cut(base, "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v <= 0 {
-			return nil, fmt.Errorf("migration %s: name must start with a positive version number and '_'", base)
-		}
-		b, err := migrationFS.ReadFile(name)
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{version: v, name: base, sql: string(b)})
-	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	for i := 1; i < len(ms); i++ {
-		if ms[i].version == ms[i-1].version {
-			return nil, fmt.Errorf("migrations %s and %s share version %d", ms[i-1].name, ms[i].name, ms[i].version)
-		}
-	}
-	return ms, nil
+	return migrate.Load(sub)
 }
 
 // migrate applies the embedded migrations the database lacks. It holds the
@@ -218,24 +189,24 @@ func (db *DB) migrate(ctx context.Context, upTo int) error {
 	if err := conn.QueryRow(ctx, "SELECT MAX(version) FROM schema_migrations").Scan(&newest); err != nil {
 		return migrateError("read schema version", err)
 	}
-	if known := ms[len(ms)-1].version; newest != nil && *newest > known {
+	if known := ms[len(ms)-1].Version; newest != nil && *newest > known {
 		return fmt.Errorf("database schema is at version %d but this program knows only up to %d: run a newer evidock-server", *newest, known)
 	}
 	for _, m := range ms {
-		if newest != nil && m.version <= *newest {
+		if newest != nil && m.Version <= *newest {
 			continue
 		}
-		if upTo > 0 && m.version > upTo {
+		if upTo > 0 && m.Version > upTo {
 			break
 		}
 		if err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
-			if _, err := tx.Exec(ctx, m.sql); err != nil {
+			if _, err := tx.Exec(ctx, m.SQL); err != nil {
 				return err
 			}
-			_, err := tx.Exec(ctx, "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", m.version, m.name)
+			_, err := tx.Exec(ctx, "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", m.Version, m.Name)
 			return err
 		}); err != nil {
-			return migrateError(m.name, err)
+			return migrateError(m.Name, err)
 		}
 	}
 	return nil
