@@ -47,7 +47,8 @@ FUZZ_TARGETS = \
 	./firmware-bridge/sim:FuzzParseSize \
 	./firmware-bridge/protocol:FuzzDecodeFrame \
 	./firmware-bridge/protocol:FuzzUnmarshalPayload \
-	./agent/usb:FuzzParseMountInfo
+	./agent/usb:FuzzParseMountInfo \
+	./agent/usb:FuzzParseDeviceInstanceID
 
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \

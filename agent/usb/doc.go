@@ -6,8 +6,10 @@
 // kernel wakes poll(2) with POLLPRI when the mount table changes), with
 // fsnotify on the roots as a second signal, and maps each mount through
 // sysfs to the USB device it lives on (vendor and product ID, serial
-// number). On Windows it polls for new removable drive letters; the USB IDs
-// are not looked up there yet.
+// number). On Windows it polls for new removable drive letters and maps each
+// through its disk number and the device tree (SetupAPI, CM_Get_Parent) to
+// the USB device, whose instance ID holds the vendor and product ID and the
+// serial number (ParseDeviceInstanceID, USBFromDeviceChain).
 //
 // A Policy admits a volume only if its USB ID is on the allowlist (or, when
 // configured, if it is not on USB at all) and it has a recorder's layout: a

@@ -30,9 +30,9 @@ type Policy struct {
 	// Allow lists the recorder models by USB ID.
 	Allow Allowlist
 	// AllowNonUSB admits volumes that are not on USB (tmpfs and loop mounts
-	// in tests and demos, recorders mounted by other means, and every volume
-	// on Windows, where USB IDs are not looked up yet) if they have a
-	// recorder's layout. A volume on USB is always judged by Allow.
+	// in tests and demos, recorders mounted by other means, an SD card in a
+	// built-in reader) if they have a recorder's layout. A volume on USB is
+	// always judged by Allow.
 	AllowNonUSB bool
 	// MaxEntries bounds the directory entries looked at for the layout;
 	// DefaultMaxEntries when 0.

@@ -56,7 +56,8 @@ func parseHex16(s string) (uint16, error) {
 	return uint16(v), err
 }
 
-// Device is the USB device a volume lives on, as sysfs describes it. The
+// Device is the USB device a volume lives on, as sysfs (Linux) or the
+// device tree (Windows, USBFromDeviceChain) describes it. The
 // strings are what the device says about itself: anyone can program them,
 // so they identify, they do not authenticate.
 type Device struct {
@@ -64,7 +65,7 @@ type Device struct {
 	Serial       string // iSerialNumber; empty if the device has none
 	Manufacturer string
 	Product      string
-	SysPath      string // the device's directory in sysfs
+	SysPath      string // the device's directory in sysfs; on Windows its device instance ID
 }
 
 // String names the device for logs: 0781:5581 SanDisk Ultra serial 4C53…;
@@ -102,7 +103,7 @@ type Volume struct {
 	FSType     string // vfat, exfat, ext4, tmpfs; NTFS, FAT32 on Windows
 	Label      string // the file system label, when known
 	// USB is the USB device holding the volume; nil if the volume is not on
-	// USB (tmpfs, loop, an internal disk) or, on Windows, not looked up. It
+	// USB (tmpfs, loop, an internal disk, a built-in card reader). It
 	// is a Device with a zero ID if the volume has a block device whose
 	// origin could not be read, so that an unknown device is not taken for
 	// one that is not on USB.

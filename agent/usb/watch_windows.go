@@ -10,13 +10,9 @@ import (
 
 // run lists the drive letters every Interval and reports the removable ones
 // that hold a readable file system. Recorders present themselves as USB
-// mass storage, which Windows gives a removable drive letter.
-//
-// TODO: look up the USB vendor and product ID of a drive (SetupAPI: the
-// volume's device instance, then its parent USB device's hardware IDs).
-// Until then Volume.USB is nil on Windows, so only Policy.AllowNonUSB and
-// the recorder layout decide, and a stick that copies a recorder's layout
-// is taken for one.
+// mass storage, which Windows gives a removable drive letter. Each drive is
+// mapped to its USB device (driveUSB) once it has settled, so that the
+// policy judges it by its USB ID as on Linux.
 func (w *Watcher) run(ctx context.Context, events chan<- Event) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // ends the ticker goroutine
@@ -47,12 +43,32 @@ func (w *Watcher) run(ctx context.Context, events chan<- Event) error {
 			root := string(rune('A'+i)) + `:\`
 			v, ident, ok := removable(root)
 			if ok {
-				present[root] = candidate{ident: ident, resolve: func() Volume { return v }}
+				present[root] = candidate{ident: ident, resolve: func() Volume { return w.volume(v) }}
 			}
 		}
 		return present, nil
 	}
 	return w.loop(ctx, events, wake, nil, scan)
+}
+
+// volume adds to v the USB device its drive is on. Failures are logged, not
+// returned: the volume is still reported, and a drive whose device cannot
+// be identified gets a zero USB ID so that the policy does not take it for
+// one that is not on USB. A drive not on USB (an SD card in a built-in
+// reader) keeps a nil USB, and allow_non_usb decides.
+func (w *Watcher) volume(v Volume) Volume {
+	dev, chain, err := driveUSB(v.MountPoint)
+	switch {
+	case err != nil:
+		w.logger().Warn("drive's USB device not identified: treated as an unknown USB device", "volume", v.String(), "devices", chain, "err", err)
+		v.USB = &Device{}
+	case dev == nil:
+		w.logger().Info("drive is not on USB: admitted only if non-USB volumes are allowed (allow_non_usb)", "volume", v.String(), "devices", chain)
+	default:
+		v.USB = dev
+		w.logger().Debug("drive's USB device", "volume", v.String(), "device", dev.SysPath)
+	}
+	return v
 }
 
 // removable describes the drive at root if it is removable and holds a
