@@ -16,7 +16,10 @@ import (
 
 // The case API: units, officers, recorder assignments, cases, their
 // activities and the links of clips to activities. Every route needs a
-// station token for now; users and roles come later.
+// station token for now, except the link changes: a confirm, reject or
+// unlink is an officer's statement about evidence, so it needs an officer's
+// session (see handleChangeLink), and the server records that officer as
+// its "by"; a station token is refused there.
 //
 //	POST /api/v1/units                               create a unit                      201 unit
 //	GET  /api/v1/units                               the tree                           {"units":[node]}
@@ -36,6 +39,7 @@ import (
 //	GET  /api/v1/activities/{id}                     an activity with its links         evidock.ActivityDetail
 //	GET  /api/v1/activities/{id}/suggestions?margin=30m                                 {"suggestions":[...]}
 //	POST /api/v1/activities/{id}/links               confirm, reject or unlink a clip   201 entry
+//	                                                 {"blake3","action","reason"}, with an officer's session
 //	GET  /api/v1/activities/{id}/links               where its links stand              {"links":[...]}
 //	GET  /api/v1/activities/{id}/links/history       every change                       {"entries":[...]}
 //	GET  /api/v1/clips/{blake3}/links                the clip's links                   {"links":[...]}
@@ -86,7 +90,6 @@ func (s *Server) registerCaseRoutes(mux *http.ServeMux) {
 		"GET /api/v1/cases/{number}/missing-recordings": s.handleMissingRecordings,
 		"GET /api/v1/activities/{id}":                   s.handleGetActivity,
 		"GET /api/v1/activities/{id}/suggestions":       s.handleSuggestLinks,
-		"POST /api/v1/activities/{id}/links":            s.handleChangeLink,
 		"GET /api/v1/activities/{id}/links":             s.handleActivityLinks,
 		"GET /api/v1/activities/{id}/links/history":     s.handleActivityLinkHistory,
 		"GET /api/v1/clips/{blake3}/links":              s.handleClipLinks,
@@ -94,6 +97,7 @@ func (s *Server) registerCaseRoutes(mux *http.ServeMux) {
 	} {
 		mux.Handle(pattern, s.station(s.withCases(h)))
 	}
+	mux.Handle("POST /api/v1/activities/{id}/links", s.stationOrUser(s.withCases(s.handleStationChangeLink), s.withCases(s.handleChangeLink)))
 }
 
 // withCases answers 501 unless SetCases was called.
@@ -435,6 +439,18 @@ func parseMargin(q url.Values, def time.Duration) (time.Duration, error) {
 	return d, nil
 }
 
+// handleStationChangeLink refuses a link change sent with a station token:
+// a docking station is a shared PC, not an officer, and the history must
+// say which officer confirmed, rejected or unlinked a clip.
+func (s *Server) handleStationChangeLink(w http.ResponseWriter, r *http.Request) {
+	s.writeError(w, r, evidock.Errorf(evidock.EFORBIDDEN,
+		"a docking station cannot change links: confirming, rejecting or unlinking a clip is an officer's decision; "+
+			"log in as the officer (POST /api/v1/login) and send the change with that session"))
+}
+
+// handleChangeLink records a confirm, reject or unlink by the officer the
+// session's user is: "by" is the user's officer number, never the body's.
+// The user's link_clips must reach the clip's units (audited either way).
 func (s *Server) handleChangeLink(w http.ResponseWriter, r *http.Request) {
 	id, err := pathActivity(r)
 	if err != nil {
@@ -442,11 +458,42 @@ func (s *Server) handleChangeLink(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	e, err := decodeLinkChange(http.MaxBytesReader(w, r.Body, MaxCaseBody))
-	if err == nil {
-		e.ActivityID = id
-		err = s.cases.Links.ChangeLink(r.Context(), e)
-	}
 	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	u := userFrom(r.Context())
+	if u.OfficerNo == "" {
+		s.writeError(w, r, evidock.Errorf(evidock.EFORBIDDEN,
+			"user %s has no officer number: only an officer confirms, rejects or unlinks a clip", u.Login))
+		return
+	}
+	if e.Digest.IsZero() {
+		s.writeError(w, r, evidock.Errorf(evidock.EINVALID, "link: blake3 is required: name the clip"))
+		return
+	}
+	c, err := s.clips.FindClipByDigest(r.Context(), e.Digest)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	units, cases, err := s.people.Scope.ClipScope(r.Context(), c)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	d, err := s.authorize(r, evidock.ActionLinkClips, evidock.Resource{Units: units, Clip: c.Digest, Cases: cases},
+		fmt.Sprintf("clip:%s activity:%d", c.Digest, id))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if !d.Allowed {
+		s.writeError(w, r, refusal(d))
+		return
+	}
+	e.ActivityID, e.By = id, u.OfficerNo
+	if err := s.cases.Links.ChangeLink(r.Context(), e); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -653,8 +700,11 @@ type (
 	linkBody struct {
 		Digest string             `json:"blake3"`
 		Action evidock.LinkAction `json:"action"`
-		By     string             `json:"by"`
 		Reason string             `json:"reason"`
+		// By is refused when present: the server records who made the
+		// change from the session, and silently ignoring a client's "by"
+		// would hide the client's mistake.
+		By *string `json:"by,omitempty"`
 	}
 )
 
@@ -665,7 +715,7 @@ var (
 	caseKind       = bodyKind{what: "case", fields: "number, kind, title, unit_code, parties (role, name), " + fieldNames(datesBody{}), max: MaxCaseBody}
 	datesKind      = bodyKind{what: "case dates", fields: fieldNames(datesBody{}), max: MaxCaseBody}
 	activityKind   = bodyKind{what: "activity", fields: fieldNames(activityBody{}), max: MaxCaseBody}
-	linkKind       = bodyKind{what: "link change", fields: fieldNames(linkBody{}), max: MaxCaseBody}
+	linkKind       = bodyKind{what: "link change", fields: fieldNames(linkBody{}, "by"), max: MaxCaseBody}
 )
 
 // decodeUnit reads one unit as JSON from r; EINVALID names what is wrong
@@ -783,13 +833,18 @@ func decodeActivity(r io.Reader) (*evidock.Activity, error) {
 }
 
 // decodeLinkChange reads an officer's change to a link as JSON from r, as
-// decodeUnit does; the activity comes from the path.
+// decodeUnit does; the activity comes from the path and the officer (By)
+// from the session, so a body naming "by" is refused with EINVALID.
 func decodeLinkChange(r io.Reader) (*evidock.LinkEntry, error) {
 	var b linkBody
 	if err := decodeBody(r, &b, linkKind); err != nil {
 		return nil, err
 	}
-	e := &evidock.LinkEntry{Action: b.Action, By: b.By, Reason: b.Reason}
+	if b.By != nil {
+		return nil, evidock.Errorf(evidock.EINVALID,
+			"request body: field by is not accepted: the server records who made the change, the officer whose session sends it; leave by out")
+	}
+	e := &evidock.LinkEntry{Action: b.Action, Reason: b.Reason}
 	if b.Digest != "" {
 		d, err := evidock.ParseDigest(b.Digest)
 		if err != nil {

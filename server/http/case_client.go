@@ -234,10 +234,14 @@ func (c *Client) SuggestLinks(ctx context.Context, activityID int64, margin time
 	return list.Suggestions, nil
 }
 
-// ChangeLink sends an officer's confirm, reject or unlink and fills e with
-// the entry as stored; the server's errors keep their codes.
+// ChangeLink sends a confirm, reject or unlink as the officer the client
+// is logged in as (see Login) and fills e with the entry as stored, By
+// being that officer: e.By is not sent, since the server records who made
+// the change. It returns EFORBIDDEN for a client with a station token only
+// or a user who is no officer or whose link_clips does not reach the clip,
+// and the server's other errors with their codes.
 func (c *Client) ChangeLink(ctx context.Context, e *evidock.LinkEntry) error {
-	body, err := encodeBody(linkBody{Digest: e.Digest.String(), Action: e.Action, By: e.By, Reason: e.Reason})
+	body, err := encodeBody(linkBody{Digest: e.Digest.String(), Action: e.Action, Reason: e.Reason})
 	if err != nil {
 		return err
 	}

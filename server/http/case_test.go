@@ -16,6 +16,7 @@ import (
 
 	"evidock"
 	"evidock/server"
+	"evidock/server/auth"
 	evhttp "evidock/server/http"
 	"evidock/server/sqlite"
 	"evidock/server/storetest"
@@ -34,6 +35,8 @@ type caseEnv struct {
 	kase   *evidock.Case
 	act    *evidock.Activity
 	clips  []*evidock.Clip // 09:05 Zhang, 09:40 Wang, 12:00 Zhang
+
+	sessions map[string]string // login → session token
 }
 
 const caseNumber = "常人社监罚〔2024〕7号"
@@ -65,8 +68,27 @@ func newCaseEnv(t *testing.T) *caseEnv {
 		}
 		e.clips = append(e.clips, c)
 	}
+	// Users for the link changes, which are an officer's: the officers'
+	// roles are held in unit paths of the seeded tree.
+	for _, u := range []*evidock.User{
+		storetest.NewUser("zhang.wei", storetest.OfficerZhang, "officer@CZ/CZ-TN/CZ-TN-1"),
+		storetest.NewUser("wang.fang", storetest.OfficerWang, "officer@CZ/CZ-TN/CZ-TN-1"),
+		storetest.NewUser("li.qiang", storetest.OfficerLi, "officer@CZ/CZ-WJ/CZ-WJ-1"),
+		storetest.NewUser("chen.jie", "", "supervisor@CZ/CZ-TN"),
+	} {
+		storetest.MustCreateUser(t, db, u)
+	}
+	policy := auth.DefaultPolicy
+	policy.Params = auth.TestParams
+	authSvc, err := auth.New(db, policy)
+	if err != nil {
+		t.Fatal(err)
+	}
 	srv := evhttp.NewServer(&server.Registry{Clips: db}, db, db, db.Ping, slog.New(slog.DiscardHandler))
 	srv.SetCases(evhttp.CaseServices{Units: db, Officers: db, Cases: db, Links: db})
+	if err := srv.SetPeople(&evhttp.PeopleConfig{Auth: authSvc, Access: db, Audit: db, Scope: server.NewRegistryScope(db, db, db, db)}); err != nil {
+		t.Fatal(err)
+	}
 	e.ts = httptest.NewServer(srv)
 	t.Cleanup(e.ts.Close)
 	e.client = evhttp.NewClient(e.ts.URL, token)
@@ -79,6 +101,13 @@ func at(h, m int) time.Time { return time.Date(2024, 5, 2, h, m, 0, 0, evidock.C
 // body.
 func (e *caseEnv) call(t *testing.T, method, path, body string) (int, []byte) {
 	t.Helper()
+	return e.callAs(t, "", method, path, body)
+}
+
+// callAs sends a request as the user login (logged in for it), or with the
+// station token if login is "", and returns the status and body.
+func (e *caseEnv) callAs(t *testing.T, login, method, path, body string) (int, []byte) {
+	t.Helper()
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)
@@ -87,7 +116,11 @@ func (e *caseEnv) call(t *testing.T, method, path, body string) (int, []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Authorization", "Bearer "+e.token)
+	if login == "" {
+		req.Header.Set("Authorization", "Bearer "+e.token)
+	} else {
+		req.AddCookie(&http.Cookie{Name: evhttp.SessionCookie, Value: e.session(t, login)})
+	}
 	resp, err := e.ts.Client().Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -100,6 +133,31 @@ func (e *caseEnv) call(t *testing.T, method, path, body string) (int, []byte) {
 	return resp.StatusCode, b
 }
 
+// session returns a session token of login, logging in the first time.
+func (e *caseEnv) session(t *testing.T, login string) string {
+	t.Helper()
+	if tok, ok := e.sessions[login]; ok {
+		return tok
+	}
+	resp, err := e.ts.Client().Post(e.ts.URL+"/api/v1/login", "application/json",
+		strings.NewReader(fmt.Sprintf(`{"login":%q,"password":%q}`, login, storetest.TestPassword)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	for _, ck := range resp.Cookies() {
+		if ck.Name == evhttp.SessionCookie {
+			if e.sessions == nil {
+				e.sessions = map[string]string{}
+			}
+			e.sessions[login] = ck.Value
+			return ck.Value
+		}
+	}
+	t.Fatalf("login %s = %s, no session cookie", login, resp.Status)
+	return ""
+}
+
 // apiCase is one request and what must come back: the status and, for
 // errors, the code and words the message must hold.
 type apiCase struct {
@@ -108,10 +166,25 @@ type apiCase struct {
 	want                     []string // in the body
 }
 
+// userCase is an apiCase sent as a user.
+type userCase struct {
+	apiCase
+	as string // the user sending it; "" is the station
+}
+
 func (e *caseEnv) run(t *testing.T, cases []apiCase) {
 	t.Helper()
+	var ucs []userCase
 	for _, tt := range cases {
-		status, b := e.call(t, tt.method, tt.path, tt.body)
+		ucs = append(ucs, userCase{apiCase: tt})
+	}
+	e.runAs(t, ucs)
+}
+
+func (e *caseEnv) runAs(t *testing.T, cases []userCase) {
+	t.Helper()
+	for _, tt := range cases {
+		status, b := e.callAs(t, tt.as, tt.method, tt.path, tt.body)
 		if status != tt.status {
 			t.Errorf("%s: %s %s = %d %s; want %d", tt.name, tt.method, tt.path, status, b, tt.status)
 			continue
@@ -286,20 +359,27 @@ func TestLinksAPI(t *testing.T) {
 		{"margin too large", "GET", act + "/suggestions?margin=25h", "", 400, []string{"margin"}},
 		{"unknown parameter", "GET", act + "/suggestions?window=1h", "", 400, []string{"window"}},
 		{"unknown activity", "GET", "/api/v1/activities/999999/suggestions", "", 404, nil},
-		{"confirm", "POST", act + "/links", `{"blake3":"` + d0 + `","action":"confirm","by":"100001"}`, 201, []string{`"action":"confirm"`, `"seq":2`, d0}},
-		{"confirm again", "POST", act + "/links", `{"blake3":"` + d0 + `","action":"confirm","by":"100002"}`, 409, []string{"already"}},
-		{"reject without reason", "POST", act + "/links", `{"blake3":"` + d1 + `","action":"reject","by":"100002"}`, 400, []string{"reason"}},
-		{"reject", "POST", act + "/links", `{"blake3":"` + d1 + `","action":"reject","by":"100002","reason":"与检查无关"}`, 201, []string{`"reason":"与检查无关"`}},
-		{"unlink", "POST", act + "/links", `{"blake3":"` + d0 + `","action":"unlink","by":"100001","reason":"属于另一活动"}`, 201, []string{`"seq":3`}},
-		{"the system cannot be by", "POST", act + "/links", `{"blake3":"` + d2 + `","action":"confirm","by":"system"}`, 400, []string{"by"}},
-		{"suggest is the server's", "POST", act + "/links", `{"blake3":"` + d2 + `","action":"suggest","by":"100001"}`, 400, []string{"suggest"}},
-		{"unknown officer", "POST", act + "/links", `{"blake3":"` + d2 + `","action":"confirm","by":"999999"}`, 400, []string{"999999"}},
-		{"bad digest", "POST", act + "/links", `{"blake3":"abc","action":"confirm","by":"100001"}`, 400, []string{"blake3"}},
-		{"unknown clip", "POST", act + "/links", `{"blake3":"` + strings.Repeat("ab", 32) + `","action":"confirm","by":"100001"}`, 404, nil},
-		{"unknown activity", "POST", "/api/v1/activities/999999/links", `{"blake3":"` + d2 + `","action":"confirm","by":"100001"}`, 404, nil},
-		{"activity in body", "POST", act + "/links", `{"activity_id":1}`, 400, []string{"activity_id"}},
+	})
+	e.runAs(t, []userCase{
+		{apiCase{"confirm", "POST", act + "/links", `{"blake3":"` + d0 + `","action":"confirm"}`, 201, []string{`"action":"confirm"`, `"seq":2`, d0, `"by":"100001"`}}, "zhang.wei"},
+		{apiCase{"confirm again", "POST", act + "/links", `{"blake3":"` + d0 + `","action":"confirm"}`, 409, []string{"already"}}, "wang.fang"},
+		{apiCase{"reject without reason", "POST", act + "/links", `{"blake3":"` + d1 + `","action":"reject"}`, 400, []string{"reason"}}, "wang.fang"},
+		{apiCase{"reject", "POST", act + "/links", `{"blake3":"` + d1 + `","action":"reject","reason":"与检查无关"}`, 201, []string{`"reason":"与检查无关"`, `"by":"100002"`}}, "wang.fang"},
+		{apiCase{"unlink", "POST", act + "/links", `{"blake3":"` + d0 + `","action":"unlink","reason":"属于另一活动"}`, 201, []string{`"seq":3`, `"by":"100001"`}}, "zhang.wei"},
+		{apiCase{"by in the body", "POST", act + "/links", `{"blake3":"` + d2 + `","action":"confirm","by":"100001"}`, 400, []string{"by", "the server records who made the change"}}, "zhang.wei"},
+		{apiCase{"by in the body, even one's own", "POST", act + "/links", `{"blake3":"` + d2 + `","action":"confirm","by":""}`, 400, []string{"by"}}, "zhang.wei"},
+		{apiCase{"a station is no officer", "POST", act + "/links", `{"blake3":"` + d2 + `","action":"confirm"}`, 403, []string{"station cannot change links"}}, ""},
+		{apiCase{"a user who is no officer", "POST", act + "/links", `{"blake3":"` + d2 + `","action":"confirm"}`, 403, []string{"no officer number"}}, "chen.jie"},
+		{apiCase{"an officer of another unit", "POST", act + "/links", `{"blake3":"` + d2 + `","action":"confirm"}`, 403, []string{"outside the roles of li.qiang"}}, "li.qiang"},
+		{apiCase{"suggest is the server's", "POST", act + "/links", `{"blake3":"` + d2 + `","action":"suggest"}`, 400, []string{"suggest"}}, "zhang.wei"},
+		{apiCase{"bad digest", "POST", act + "/links", `{"blake3":"abc","action":"confirm"}`, 400, []string{"blake3"}}, "zhang.wei"},
+		{apiCase{"unknown clip", "POST", act + "/links", `{"blake3":"` + strings.Repeat("ab", 32) + `","action":"confirm"}`, 404, nil}, "zhang.wei"},
+		{apiCase{"unknown activity", "POST", "/api/v1/activities/999999/links", `{"blake3":"` + d2 + `","action":"confirm"}`, 404, nil}, "zhang.wei"},
+		{apiCase{"activity in body", "POST", act + "/links", `{"activity_id":1}`, 400, []string{"activity_id", "blake3, action, reason"}}, "zhang.wei"},
 		// Suggested by the 3h search above, so its second entry.
-		{"confirm a far clip", "POST", act + "/links", `{"blake3":"` + d2 + `","action":"confirm","by":"100001","reason":"下午补录"}`, 201, []string{`"seq":2`}},
+		{apiCase{"confirm a far clip", "POST", act + "/links", `{"blake3":"` + d2 + `","action":"confirm","reason":"下午补录"}`, 201, []string{`"seq":2`}}, "zhang.wei"},
+	})
+	e.run(t, []apiCase{
 		{"links", "GET", act + "/links", "", 200, []string{`"state":"unlinked"`, `"state":"rejected"`, `"state":"confirmed"`}},
 		{"history", "GET", act + "/links/history", "", 200, []string{`"action":"suggest"`, `"action":"unlink"`}},
 		{"clip links", "GET", "/api/v1/clips/" + d0 + "/links", "", 200, []string{`"state":"unlinked"`}},
@@ -314,9 +394,32 @@ func TestLinksAPI(t *testing.T) {
 	if err != nil || len(sugg) != 0 {
 		t.Fatalf("client SuggestLinks after every clip was decided = %v, %v; want none", sugg, err)
 	}
-	change := &evidock.LinkEntry{ActivityID: e.act.ID, Digest: e.clips[0].Digest, Action: evidock.LinkConfirm, By: storetest.OfficerWang, Reason: "复核后确认"}
-	if err := e.client.ChangeLink(ctx, change); err != nil || change.Seq != 4 || change.ID == 0 {
-		t.Fatalf("client ChangeLink = %+v, %v", change, err)
+	// The client: a station token alone is refused; logged in as Wang,
+	// the change is Wang's, whatever By the caller filled in.
+	change := &evidock.LinkEntry{ActivityID: e.act.ID, Digest: e.clips[0].Digest, Action: evidock.LinkConfirm, By: storetest.OfficerZhang, Reason: "复核后确认"}
+	if err := e.client.ChangeLink(ctx, change); evidock.ErrorCode(err) != evidock.EFORBIDDEN {
+		t.Fatalf("client ChangeLink with a station token = %v; want EFORBIDDEN", err)
+	}
+	officer := evhttp.NewClient(e.ts.URL, e.token)
+	if _, err := officer.Login(ctx, "wang.fang", "wrong password"); evidock.ErrorCode(err) != evidock.EUNAUTHORIZED {
+		t.Fatalf("client Login with a wrong password = %v; want EUNAUTHORIZED", err)
+	}
+	if u, err := officer.Login(ctx, "wang.fang", storetest.TestPassword); err != nil || u.OfficerNo != storetest.OfficerWang {
+		t.Fatalf("client Login = %+v, %v", u, err)
+	}
+	if err := officer.ChangeLink(ctx, change); err != nil || change.Seq != 4 || change.ID == 0 || change.By != storetest.OfficerWang {
+		t.Fatalf("client ChangeLink = %+v, %v; want seq 4 by %s", change, err, storetest.OfficerWang)
+	}
+	if err := officer.Logout(ctx); err != nil {
+		t.Fatalf("client Logout = %v", err)
+	}
+	// Logged out, the client is the station again.
+	if err := officer.ChangeLink(ctx, change); evidock.ErrorCode(err) != evidock.EFORBIDDEN {
+		t.Fatalf("client ChangeLink after Logout = %v; want EFORBIDDEN", err)
+	}
+	denied, err := e.db.FindAuditEvents(ctx, evidock.AuditFilter{Actor: "user:li.qiang", Action: string(evidock.ActionLinkClips)})
+	if err != nil || len(denied) != 1 || denied[0].Outcome != evidock.AuditDenied {
+		t.Fatalf("li.qiang's link_clips events = %+v, %v; want one denied", denied, err)
 	}
 	history, err := e.client.LinkHistory(ctx, evidock.LinkFilter{Digest: e.clips[0].Digest})
 	if err != nil || len(history) != 4 || history[3].Reason != "复核后确认" {

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"evidock"
@@ -24,9 +25,11 @@ var (
 // page of clips is well under a megabyte.
 const maxResponseBody = 64 << 20
 
-// Client calls the case server's API with a station token. It implements
-// evidock.ClipService and evidock.RecorderService; errors come back as *evidock.Error with the server's
-// code, and a server that cannot be reached gives EUNAVAILABLE.
+// Client calls the case server's API with a station token, or, after
+// Login, as a user with a session (link changes and exports are a person's,
+// never a station's). It implements evidock.ClipService and
+// evidock.RecorderService; errors come back as *evidock.Error with the
+// server's code, and a server that cannot be reached gives EUNAVAILABLE.
 type Client struct {
 	// HTTPClient sends the requests. Its Timeout is a backstop for a server
 	// that stops answering; callers bound their calls with contexts.
@@ -34,6 +37,9 @@ type Client struct {
 
 	baseURL string
 	token   string
+
+	mu      sync.Mutex
+	session *http.Cookie // set by Login
 }
 
 // NewClient returns a client of the server at baseURL (e.g.
@@ -172,9 +178,67 @@ func (c *Client) Health(ctx context.Context) error {
 	return nil
 }
 
-// do sends one request and decodes a 2xx JSON answer into out, returning the
-// status; other answers become errors.
-func (c *Client) do(ctx context.Context, method, path string, body []byte, out any) (int, error) {
+// Login logs in as login with password and keeps the session, so that the
+// client's later requests are the user's (and no longer send the station
+// token, if it has one). It returns the user, EUNAUTHORIZED for a wrong
+// login or password, ERATELIMITED after too many failures, and the
+// server's other errors with their codes.
+func (c *Client) Login(ctx context.Context, login, password string) (*evidock.User, error) {
+	body, err := encodeBody(loginBody{Login: login, Password: password})
+	if err != nil {
+		return nil, err
+	}
+	req, err := c.newRequest(ctx, http.MethodPost, "/api/v1/login", body)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Del("Authorization")
+	resp, err := c.HTTPClient.Do(req)
+	if err != nil {
+		return nil, transportError(ctx, "login", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("login %s: %w", login, responseError("POST /api/v1/login", resp))
+	}
+	var got session
+	if err := json.NewDecoder(io.LimitReader(resp.Body, maxResponseBody)).Decode(&got); err != nil || got.User == nil {
+		return nil, evidock.Errorf(evidock.EUNAVAILABLE, "login %s: the server's answer is not a session", login)
+	}
+	for _, ck := range resp.Cookies() {
+		if strings.HasSuffix(ck.Name, SessionCookie) && ck.Value != "" {
+			c.mu.Lock()
+			c.session = &http.Cookie{Name: ck.Name, Value: ck.Value}
+			c.mu.Unlock()
+			return got.User, nil
+		}
+	}
+	return nil, evidock.Errorf(evidock.EUNAVAILABLE, "login %s: the server set no session cookie", login)
+}
+
+// Logout ends the session Login started, if any. It returns the server's
+// error if the session could not be ended; the client forgets it either way.
+func (c *Client) Logout(ctx context.Context) error {
+	c.mu.Lock()
+	had := c.session != nil
+	c.mu.Unlock()
+	if !had {
+		return nil
+	}
+	var out map[string]string
+	_, err := c.do(ctx, http.MethodPost, "/api/v1/logout", nil, &out)
+	c.mu.Lock()
+	c.session = nil
+	c.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("logout: %w", err)
+	}
+	return nil
+}
+
+// newRequest returns a request to path with the client's credentials: the
+// session after Login, else the station token.
+func (c *Client) newRequest(ctx context.Context, method, path string, body []byte) (*http.Request, error) {
 	op := method + " " + strings.SplitN(path, "?", 2)[0]
 	var rd io.Reader
 	if body != nil {
@@ -182,15 +246,32 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte, out a
 	}
 	req, err := http.NewRequestWithContext(ctx, method, c.baseURL+path, rd)
 	if err != nil {
-		return 0, evidock.WrapError(evidock.EINVALID, err, "%s: server URL %q is not usable: %v", op, c.baseURL, err)
+		return nil, evidock.WrapError(evidock.EINVALID, err, "%s: server URL %q is not usable: %v", op, c.baseURL, err)
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", "evidock-client")
-	if c.token != "" {
+	c.mu.Lock()
+	sess := c.session
+	c.mu.Unlock()
+	switch {
+	case sess != nil:
+		req.AddCookie(sess)
+	case c.token != "":
 		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	return req, nil
+}
+
+// do sends one request and decodes a 2xx JSON answer into out, returning the
+// status; other answers become errors.
+func (c *Client) do(ctx context.Context, method, path string, body []byte, out any) (int, error) {
+	op := method + " " + strings.SplitN(path, "?", 2)[0]
+	req, err := c.newRequest(ctx, method, path, body)
+	if err != nil {
+		return 0, err
 	}
 	resp, err := c.HTTPClient.Do(req)
 	if err != nil {

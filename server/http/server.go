@@ -63,6 +63,7 @@ func NewServer(clips evidock.ClipService, stations evidock.StationService, recor
 	s.registerStatusRoutes(mux)
 	s.registerCaseRoutes(mux)
 	s.registerPeopleRoutes(mux)
+	s.registerExportRoutes(mux)
 	root := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if s.web != nil && !isAPIPath(r.URL.Path) {
 			s.web.ServeHTTP(w, r)

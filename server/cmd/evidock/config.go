@@ -45,6 +45,19 @@ func (c *Config) Validate() error {
 	return nil
 }
 
+// ValidateServer returns an error unless c.Server is a server URL; for
+// commands that log in as a person rather than use a station token.
+func (c *Config) ValidateServer() error {
+	if c.Server == "" {
+		return fmt.Errorf("--server is empty: pass --server http://HOST:8440 or set %s", EnvServer)
+	}
+	u, err := url.Parse(c.Server)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("--server %q is not a server URL: write it like http://127.0.0.1:8440", c.Server)
+	}
+	return nil
+}
+
 // ReadToken returns the token in c.TokenFile, or an error naming the file.
 func (c *Config) ReadToken() (string, error) {
 	b, err := os.ReadFile(c.TokenFile)

@@ -44,7 +44,7 @@ type Main struct {
 	Stdout, Stderr io.Writer
 
 	// Command is "clips", "clip", "recorders", "verify-log", "status",
-	// "alarms", "cases" or "case".
+	// "alarms", "cases", "case", "export" or "verify-export".
 	Command string
 	Config  Config
 	// Filter selects the clips 'evidock clips' lists; Filter.Limit 0 lists
@@ -63,6 +63,9 @@ type Main struct {
 	VerifyLog VerifyLogFlags
 	// Cases holds the settings of 'evidock cases' and 'evidock case'.
 	Cases CaseFlags
+	// Export holds the settings of 'evidock export' and 'evidock
+	// verify-export'.
+	Export ExportFlags
 
 	client *evhttp.Client
 }
@@ -76,7 +79,7 @@ func NewMain() *Main { return &Main{Stdout: os.Stdout, Stderr: os.Stderr, Config
 // printing the usage when asked for it.
 func (m *Main) ParseFlags(args []string) error {
 	if len(args) == 0 {
-		return cli.Usagef("no command given: use clips, clip, recorders, verify-log, status, alarms, cases or case")
+		return cli.Usagef("no command given: use clips, clip, recorders, verify-log, status, alarms, cases, case, export or verify-export")
 	}
 	fs := flag.NewFlagSet("evidock", flag.ContinueOnError)
 	fs.StringVar(&m.Config.Server, "server", m.Config.Server, "")
@@ -110,11 +113,21 @@ func (m *Main) ParseFlags(args []string) error {
 		fs.IntVar(&m.Cases.Filter.Limit, "limit", 0, "")
 	case "case":
 		fs.DurationVar(&m.Cases.Margin, "margin", -1, "")
+	case "export":
+		fs.StringVar(&m.Export.Case, "case", "", "")
+		fs.StringVar(&m.Export.ClipsFile, "clips", "", "")
+		fs.StringVar(&m.Export.Reason, "reason", "", "")
+		fs.StringVar(&m.Export.Output, "o", "", "")
+		fs.StringVar(&m.Export.KeyFile, "key", "", "")
+		fs.StringVar(&m.Export.Login, "login", os.Getenv(EnvLogin), "")
+		fs.StringVar(&m.Export.PasswordFile, "password-file", os.Getenv(EnvPasswordFile), "")
+	case "verify-export":
+		fs.StringVar(&m.Export.KeyFile, "key", "", "")
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(m.Stdout, usage)
 		return flag.ErrHelp
 	default:
-		return cli.Usagef("unknown command %q: use clips, clip, recorders, verify-log, status, alarms, cases or case", m.Command)
+		return cli.Usagef("unknown command %q: use clips, clip, recorders, verify-log, status, alarms, cases, case, export or verify-export", m.Command)
 	}
 	rest, err := cli.Parse(fs, args[1:])
 	if errors.Is(err, flag.ErrHelp) {
@@ -172,6 +185,19 @@ func (m *Main) ParseFlags(args []string) error {
 		if len(rest) > 0 {
 			return cli.Usagef("%s: unexpected argument %q", m.Command, rest[0])
 		}
+	case "export":
+		if err := m.Export.parseExport(rest); err != nil {
+			return err
+		}
+		// A person exports, with their login: no station token.
+		if err := m.Config.ValidateServer(); err != nil {
+			return cli.Usage(err)
+		}
+		m.client = evhttp.NewClient(m.Config.Server, "")
+		return nil
+	case "verify-export":
+		// Offline: the file and the key, no server.
+		return m.Export.parseVerify(rest)
 	}
 
 	if err := m.Config.Validate(); err != nil {
@@ -217,6 +243,10 @@ func (m *Main) Run(ctx context.Context) error {
 		err = m.listCases(ctx)
 	case "case":
 		err = m.showCase(ctx)
+	case "export":
+		err = m.export(ctx)
+	case "verify-export":
+		err = m.verifyExport(ctx)
 	default:
 		return cli.Usagef("no command given")
 	}

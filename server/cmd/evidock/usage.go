@@ -80,6 +80,32 @@ Usage:
       (Art. 10(7)) must find complete. Asking records the server's new
       suggestions in the link history; it never confirms anything.
 
+  evidock export [--server URL] --login NAME --password-file FILE
+                 (--case NUMBER | --clips FILE) --reason TEXT -o FILE.tar
+                 [--key PUBKEY_FILE]
+      Export footage for others (a court, a disc), as the user NAME, whose
+      role or Art. 19 grant must allow export of every clip: all of them or
+      none. --case exports the clips confirmed as linked to the case's
+      activities; --clips names a file of BLAKE3 digests (one a line, as
+      for verify-log). --reason is required and audited with the export.
+      The password is the first line of --password-file ("-" reads standard
+      input); --login and --password-file default to $EVIDOCK_LOGIN and
+      $EVIDOCK_PASSWORD_FILE. The tar holds manifest.json (each clip's
+      BLAKE3, size, file name, officer, recorded and corrected times, links
+      and transparency-log receipt), README.txt and each clip's original
+      bytes under clips/<blake3>/<file name>. It is written to a temporary
+      file beside FILE.tar, every clip re-hashed as it arrives and checked
+      against the manifest (and, with --key, every receipt against the
+      log's public key), and renamed to FILE.tar only when complete and
+      verified: a refused, cut-off or altered export leaves no file.
+
+  evidock verify-export --key PUBKEY_FILE FILE.tar
+      Check an export offline with the log's public key alone (from the
+      bureau, not from the export): every clip hashes to the manifest's
+      BLAKE3 and size, every receipt's checkpoint is signed by the key, its
+      inclusion proof leads to the signed root, and the logged record is of
+      the same clip. Prints an OK line per clip, or FAIL and the problem.
+
   --server defaults to $EVIDOCK_SERVER and --token-file to
   $EVIDOCK_TOKEN_FILE. The token file holds a token written by
   'evidock-server station add'.
@@ -87,6 +113,7 @@ Usage:
 Exit codes:
   0  success
   1  failure: the server could not be reached, the clip or case does not
-     exist, or (verify-log) a check failed
+     exist, the export was refused or cut off, or (verify-log,
+     verify-export) a check failed
   2  usage error: fix the command line, the token file or the filter
 `
