@@ -80,6 +80,9 @@ type ClipFilter struct {
 	From, To     time.Time // CorrectedStartedAt in [From, To)
 	Offset       int
 	Limit        int // 0 means DefaultClipLimit
+	// Access, if not nil, keeps only the clips one user may view (see
+	// ClipAccess); stations list without it.
+	Access *ClipAccess
 }
 
 // DefaultClipLimit bounds a clip listing when the filter sets no limit.

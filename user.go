@@ -12,13 +12,17 @@ import (
 //
 // # Units are paths
 //
-// A unit is identified by a path id: its ancestors' ids and its own,
-// separated by '/', from the city bureau down, e.g. "city",
-// "city/district-3", "city/district-3/team-2". A role is held in one unit,
+// A unit is identified by its path: the codes of the units of the
+// bureau's tree (see Unit) from the bureau down to it, separated by '/',
+// e.g. "CZ", "CZ/CZ-TN", "CZ/CZ-TN/CZ-TN-1" for a bureau, a district and an
+// enforcement unit. The path is computed from the units table (each unit's
+// ParentCode), never typed in freely: a role may be held only in a path
+// that is such a chain of existing units (ValidateUnitChain, checked by the
+// stores), a clip belongs to the path of its officer's unit and a case to
+// the path of its unit (server.RegistryScope). A role is held in one unit,
 // its scope, and a unit u lies within scope s when u == s or u starts with
 // s + "/": so "within scope" is a prefix check on whole path segments
-// ("city/d1" does not hold "city/d10"). A new unit's id must therefore begin
-// with its parent's.
+// ("city/d1" does not hold "city/d10").
 //
 // # The rules
 //
@@ -205,6 +209,35 @@ func ValidateUnitPath(id string) error {
 				return Errorf(EINVALID, "unit: id %q may hold only letters, digits, '.', '_', '-' and '/'", id)
 			}
 		}
+	}
+	return nil
+}
+
+// ValidateUnitChain returns EINVALID, naming path and its first bad
+// segment, unless path (a valid unit path, see ValidateUnitPath) is a chain
+// of existing units from the top of the tree down: its first segment a unit
+// with no parent (the bureau) and each further segment a unit whose parent
+// is the segment before. parentOf looks a unit code up and returns its
+// parent's code ("" for the bureau) and whether the unit exists; its error
+// is returned as it is.
+func ValidateUnitChain(path string, parentOf func(code string) (parent string, found bool, err error)) error {
+	if err := ValidateUnitPath(path); err != nil {
+		return err
+	}
+	prev := ""
+	for i, seg := range strings.Split(path, "/") {
+		parent, found, err := parentOf(seg)
+		switch {
+		case err != nil:
+			return err
+		case !found:
+			return Errorf(EINVALID, "unit path %q: segment %d, %q, is not a unit: a path is the chain of unit codes from the bureau down, e.g. CZ/CZ-TN/CZ-TN-1", path, i+1, seg)
+		case i == 0 && parent != "":
+			return Errorf(EINVALID, "unit path %q: segment 1, %q, is not the top of the tree (its parent is %q): a path starts at the bureau", path, seg, parent)
+		case i > 0 && parent != prev:
+			return Errorf(EINVALID, "unit path %q: segment %d, %q, is not below %q (its parent is %q)", path, i+1, seg, prev, parent)
+		}
+		prev = seg
 	}
 	return nil
 }
@@ -650,4 +683,27 @@ type AccessService interface {
 	// whatever their time: Authorize tells valid from expired, and says
 	// which expired.
 	FindGrants(ctx context.Context, userID int64, d Digest, cases []string) ([]Grant, error)
+	// FindValidGrants returns the grants of the user valid at time at
+	// (ValidFrom <= at < ValidUntil), newest first; never nil. What they
+	// open is for Authorize (or ClipAccess) to say.
+	FindValidGrants(ctx context.Context, userID int64, at time.Time) ([]Grant, error)
+}
+
+// ClipAccess narrows a clip listing to what one user may view (see
+// ClipFilter.Access): the clips of the officers of Units, the clips named
+// by Clips, and the clips linked (by a confirmed link) to one of Cases. A
+// ClipAccess with all three empty lets nothing through.
+//
+// It is Authorize for view_clip turned into a filter, and must be built to
+// match it: Units are the units whose path a view_clip role of the user
+// reaches, Clips and Cases those of the user's valid view_clip grants.
+type ClipAccess struct {
+	Units []string // unit codes
+	Clips []Digest
+	Cases []string // case numbers
+}
+
+// Empty reports whether a lets nothing through.
+func (a *ClipAccess) Empty() bool {
+	return len(a.Units) == 0 && len(a.Clips) == 0 && len(a.Cases) == 0
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -33,6 +34,9 @@ import (
 //	POST /api/v1/users                         {"login","name","officer_no","roles","password"} → 201 the user
 //	POST /api/v1/users/{login}/disable         disables the user and ends their sessions
 //	POST /api/v1/users/{login}/enable
+//	GET  /api/v1/clips?officer=&recorder=&from=&to=&limit=&offset=
+//	                                           with a session: {"clips","total"}, only the clips view_clip
+//	                                           allows (by role or by a valid grant); the search is audited
 //	GET  /api/v1/clips/{blake3}                with a session: the clip, if view_clip allows (audited)
 //	GET  /api/v1/clips/{blake3}/content        with a session: the footage, if download_clip allows (audited)
 //
@@ -88,23 +92,13 @@ type CaseScoper interface {
 	CaseUnits(ctx context.Context, caseID string) ([]string, error)
 }
 
-// OfficerScope is a ClipScoper that files a clip under the units in which
-// its officer (the user with the clip's officer number) holds the officer
-// role, and links it to no case. A clip of an officer who is no user is in
-// no unit, and only a grant opens it.
-//
-// It stands in until the registry of units, officers and cases (issue 6)
-// says where a clip belongs.
-type OfficerScope struct {
-	Officers interface {
-		OfficerUnits(ctx context.Context, officerNo string) ([]string, error)
-	}
-}
-
-// ClipScope returns the units of c's officer and no cases.
-func (o OfficerScope) ClipScope(ctx context.Context, c *evidock.Clip) ([]string, []string, error) {
-	units, err := o.Officers.OfficerUnits(ctx, c.OfficerNo)
-	return units, nil, err
+// UnitScoper is a CaseScoper that also says which units' footage a user's
+// roles reach, so that users may list clips (GET /api/v1/clips).
+type UnitScoper interface {
+	CaseScoper
+	// UnitsReaching returns the codes of the units whose path some role
+	// of u reaches for action at now (by evidock.Authorize), never nil.
+	UnitsReaching(ctx context.Context, u *evidock.User, action evidock.Action, now time.Time) ([]string, error)
 }
 
 // SetPeople turns on logins, sessions, access requests and the audit API,
@@ -449,6 +443,82 @@ func (s *Server) handleDownloadClip(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// handleUserFindClips is GET /api/v1/clips for a user: the clips matching
+// the query (the filters stations use) that view_clip allows the user, by
+// role (the clips of the officers of the units their roles reach) or by a
+// grant valid now (its clips, or the clips linked to its case). The
+// filtering is done by the database, in the query that pages the clips.
+// The search is audited as a view of "clips?<query>", with the roles and
+// grants it went by and how many clips it found.
+func (s *Server) handleUserFindClips(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	f, err := parseClipFilter(q)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	us, ok := s.people.Scope.(UnitScoper)
+	if !ok {
+		s.writeError(w, r, evidock.Errorf(evidock.ENOTIMPLEMENTED, "listing clips for users needs the unit registry"))
+		return
+	}
+	ctx, u, now := r.Context(), userFrom(r.Context()), s.now()
+	access := &evidock.ClipAccess{}
+	if !u.Disabled {
+		if access.Units, err = us.UnitsReaching(ctx, u, evidock.ActionViewClip, now); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
+	grants, err := s.people.Access.FindValidGrants(ctx, u.ID, now)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var via []string
+	for _, a := range u.Roles {
+		if evidock.Permission(a.Role, evidock.ActionViewClip) != evidock.ReachNone {
+			via = append(via, a.String())
+		}
+	}
+	scope := evidock.CommonUnit(slices.Sorted(maps.Keys(u.Scopes(evidock.ActionViewClip))))
+	for _, g := range grants {
+		// As Authorize takes grants: the user's own, for view_clip, in
+		// their time.
+		if u.Disabled || g.UserID != u.ID || !slices.Contains(g.Actions, evidock.ActionViewClip) ||
+			now.Before(g.ValidFrom) || !now.Before(g.ValidUntil) {
+			continue
+		}
+		access.Clips = append(access.Clips, g.Clips...)
+		if g.CaseID != "" && !slices.Contains(access.Cases, g.CaseID) {
+			access.Cases = append(access.Cases, g.CaseID)
+		}
+		via = append(via, fmt.Sprintf("grant %d", g.RequestID))
+	}
+	f.Access = access
+	clips, total, err := s.clips.FindClips(ctx, f)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	reason := fmt.Sprintf("search: %d of %d clips", len(clips), total)
+	if len(via) > 0 {
+		reason += " by " + strings.Join(via, ", ")
+	} else {
+		reason += ": no role or grant allows view_clip"
+	}
+	e := &evidock.AuditEvent{Action: evidock.AuditViewClip, Object: "clips?" + q.Encode(), Unit: scope,
+		Outcome: evidock.AuditAllowed, Reason: reason}
+	if err := s.audit(r, e); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if clips == nil {
+		clips = []*evidock.Clip{}
+	}
+	s.writeJSON(w, r, http.StatusOK, clipList{Clips: clips, Total: total})
+}
+
 // accessRequestBody is the wire form of a new access request.
 type accessRequestBody struct {
 	Actions         []evidock.Action `json:"actions"`
@@ -507,7 +577,11 @@ func (s *Server) requestUnits(ctx context.Context, req *evidock.AccessRequest) (
 			return nil, evidock.Errorf(evidock.ENOTIMPLEMENTED, "access requests for a case need the case registry; name the clips instead")
 		}
 		var err error
-		if units, err = cs.CaseUnits(ctx, req.CaseID); err != nil {
+		units, err = cs.CaseUnits(ctx, req.CaseID)
+		if evidock.ErrorCode(err) == evidock.ENOTFOUND {
+			return nil, evidock.Errorf(evidock.EINVALID, "access request: case_id %q is not a case: name the case by its number", req.CaseID)
+		}
+		if err != nil {
 			return nil, err
 		}
 	}
@@ -522,7 +596,7 @@ func (s *Server) requestUnits(ctx context.Context, req *evidock.AccessRequest) (
 		}
 		if len(us) == 0 {
 			return nil, evidock.Errorf(evidock.EINVALID,
-				"clip %s belongs to no unit (its officer %s holds the officer role in none), so no department head can decide a request for it: record the officer's unit first",
+				"clip %s belongs to no unit (its officer %s is not in the officers table), so no department head can decide a request for it: record the officer and their unit first",
 				d, c.OfficerNo)
 		}
 		for _, u := range us {

@@ -54,7 +54,7 @@ func NewServer(clips evidock.ClipService, stations evidock.StationService, recor
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.handleHealth)
 	mux.Handle("POST /api/v1/clips", s.station(s.handleRegisterClip))
-	mux.Handle("GET /api/v1/clips", s.station(s.handleFindClips))
+	mux.Handle("GET /api/v1/clips", s.stationOrUser(s.handleFindClips, s.handleUserFindClips))
 	mux.Handle("GET /api/v1/clips/{blake3}", s.stationOrUser(s.handleGetClip, s.handleUserGetClip))
 	mux.Handle("PUT /api/v1/recorders/{serial}", s.station(s.handleReportDock))
 	mux.Handle("GET /api/v1/recorders/{serial}", s.station(s.handleGetRecorder))

@@ -250,6 +250,24 @@ func (db *DB) FindGrants(ctx context.Context, userID int64, d evidock.Digest, ca
 	return grants, nil
 }
 
+// FindValidGrants returns the grants of the user valid at at (decided at or
+// before it, valid until after it), newest first; never nil.
+func (db *DB) FindValidGrants(ctx context.Context, userID int64, at time.Time) ([]evidock.Grant, error) {
+	reqs, err := db.queryRequests(ctx, "SELECT "+requestColumns+requestFrom+
+		` WHERE r.requester_id = $1 AND r.state = 'approved' AND r.decided_at <= $2 AND r.valid_until > $2
+		ORDER BY r.id DESC`, userID, toDB(at))
+	if err != nil {
+		return nil, err
+	}
+	grants := make([]evidock.Grant, 0, len(reqs))
+	for _, r := range reqs {
+		if g, ok := r.Grant(); ok {
+			grants = append(grants, g)
+		}
+	}
+	return grants, nil
+}
+
 func actionStrings(as []evidock.Action) []string {
 	s := make([]string, len(as))
 	for i, a := range as {

@@ -123,7 +123,8 @@ func (db *DB) findClip(ctx context.Context, d evidock.Digest) (*evidock.Clip, er
 // FindClips returns the clips matching f in CorrectedStartedAt order (then
 // registration order) and how many match in all; f.From and f.To bound
 // CorrectedStartedAt, the time deadlines run from, not the recorder's own
-// StartedAt. It returns EINVALID for a negative offset or a limit outside
+// StartedAt; f.Access, if set, keeps only what one user may view. It
+// returns EINVALID for a negative offset or a limit outside
 // 0..evidock.DefaultClipLimit, and EUNAVAILABLE if the database cannot be
 // reached.
 func (db *DB) FindClips(ctx context.Context, f evidock.ClipFilter) ([]*evidock.Clip, int, error) {
@@ -150,6 +151,12 @@ func (db *DB) FindClips(ctx context.Context, f evidock.ClipFilter) ([]*evidock.C
 	}
 	if !f.To.IsZero() {
 		add("corrected_started_at < ?", ceilDB(f.To))
+	}
+	if f.Access != nil {
+		where = append(where, accessCond(f.Access, func(arg any) string {
+			args = append(args, arg)
+			return "$" + strconv.Itoa(len(args))
+		}))
 	}
 	cond := ""
 	if len(where) > 0 {

@@ -336,3 +336,31 @@ func findEntries(ctx context.Context, q querier, cond string, args ...any) ([]*e
 	}
 	return nonNil(entries), nil
 }
+
+// confirmedClips selects the ids of the clips whose latest entry for some
+// activity of a case numbered as in the text array parameter %s is a
+// confirm: the clips linked to those cases.
+const confirmedClips = `SELECT l.clip_id FROM clip_links l
+	JOIN activities a ON a.id = l.activity_id JOIN cases k ON k.id = a.case_id
+	WHERE k.number = ANY(%s) AND l.action = 'confirm'` + latestOnly
+
+// LinkedCases returns the numbers of the cases clip d is linked to now: a
+// confirmed link (its latest entry a confirm) to one of their activities;
+// in number order, never nil, empty for an unknown clip.
+func (db *DB) LinkedCases(ctx context.Context, d evidock.Digest) ([]string, error) {
+	op := "find the cases of clip " + d.String()
+	rows, err := db.pool.Query(ctx, `SELECT DISTINCT k.number FROM clip_links l
+		JOIN clips c ON c.id = l.clip_id JOIN activities a ON a.id = l.activity_id JOIN cases k ON k.id = a.case_id
+		WHERE c.blake3 = $1 AND l.action = 'confirm'`+latestOnly+` ORDER BY k.number`, d[:])
+	if err != nil {
+		return nil, dbError(op, err)
+	}
+	cases, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, dbError(op, err)
+	}
+	if cases == nil {
+		cases = []string{}
+	}
+	return cases, nil
+}

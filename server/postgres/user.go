@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -24,8 +25,9 @@ var (
 
 // CreateUser stores u with its password hash, filling in u.ID and
 // u.CreatedAt, and appends ev to the audit log in the same transaction. It
-// returns EINVALID for an invalid user and ECONFLICT if the login or the
-// officer number is taken.
+// returns EINVALID for an invalid user or a role whose unit path is not a
+// chain of units in the tree (see evidock.ValidateUnitChain), and ECONFLICT
+// if the login or the officer number is taken.
 func (db *DB) CreateUser(ctx context.Context, u *evidock.User, passwordHash string, ev *evidock.AuditEvent) error {
 	if err := u.Validate(); err != nil {
 		return err
@@ -45,7 +47,7 @@ func (db *DB) CreateUser(ctx context.Context, u *evidock.User, passwordHash stri
 			return err
 		}
 		for _, a := range u.Roles {
-			if _, err := tx.Exec(ctx, "INSERT INTO user_roles (user_id, role, unit_id) VALUES ($1, $2, $3)", id, string(a.Role), a.Unit); err != nil {
+			if err := insertRole(ctx, tx, id, a); err != nil {
 				return err
 			}
 		}
@@ -58,11 +60,44 @@ func (db *DB) CreateUser(ctx context.Context, u *evidock.User, passwordHash stri
 	if pgCode(err) == codeUniqueViolation {
 		return evidock.Errorf(evidock.ECONFLICT, "user %s: the login or officer number %q is taken by another user", u.Login, u.OfficerNo)
 	}
+	if evidock.ErrorCode(err) == evidock.EINVALID {
+		return err
+	}
 	if err != nil {
 		return dbError("create user "+u.Login, err)
 	}
 	u.ID, u.CreatedAt = id, fromDB(created)
 	return nil
+}
+
+// insertRole adds role a to the user with id, in tx, after checking that
+// its unit path is a chain of units; it returns EINVALID naming the path and
+// its first bad segment if not.
+func insertRole(ctx context.Context, tx pgx.Tx, id int64, a evidock.RoleAssignment) error {
+	err := evidock.ValidateUnitChain(a.Unit, func(code string) (string, bool, error) {
+		var parent *string
+		err := tx.QueryRow(ctx, "SELECT parent_code FROM units WHERE code = $1", code).Scan(&parent)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return "", false, nil
+		}
+		if err != nil {
+			return "", false, err
+		}
+		if parent == nil {
+			return "", true, nil
+		}
+		return *parent, true, nil
+	})
+	if evidock.ErrorCode(err) == evidock.EINVALID {
+		return evidock.Errorf(evidock.EINVALID, "user: role %s: %s", a.Role, evidock.ErrorMessage(err))
+	}
+	if err != nil {
+		return err
+	}
+	code := a.Unit[strings.LastIndexByte(a.Unit, '/')+1:]
+	_, err = tx.Exec(ctx, "INSERT INTO user_roles (user_id, role, unit_id, unit_code) VALUES ($1, $2, $3, $4)",
+		id, string(a.Role), a.Unit, code)
+	return err
 }
 
 const userColumns = "id, login, name, COALESCE(officer_no, ''), disabled, created_at"
@@ -209,25 +244,6 @@ func (db *DB) SetUserDisabled(ctx context.Context, id int64, disabled bool, ev *
 		return dbError("disable user", err)
 	}
 	return nil
-}
-
-// OfficerUnits returns the units in which the user with officer number
-// officerNo holds the officer role: the units a clip of that officer
-// belongs to. It returns an empty list for an officer no user has.
-func (db *DB) OfficerUnits(ctx context.Context, officerNo string) ([]string, error) {
-	rows, err := db.pool.Query(ctx, `SELECT r.unit_id FROM user_roles r JOIN users u ON u.id = r.user_id
-		WHERE u.officer_no = $1 AND r.role = 'officer' ORDER BY r.unit_id`, officerNo)
-	if err != nil {
-		return nil, dbError("find units of officer "+officerNo, err)
-	}
-	units, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return nil, dbError("find units of officer "+officerNo, err)
-	}
-	if units == nil {
-		units = []string{}
-	}
-	return units, nil
 }
 
 // CreateSession stores s.

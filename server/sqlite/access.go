@@ -271,6 +271,25 @@ func (db *DB) FindGrants(ctx context.Context, userID int64, d evidock.Digest, ca
 	return grants, nil
 }
 
+// FindValidGrants returns the grants of the user valid at at (decided at or
+// before it, valid until after it), newest first; never nil.
+func (db *DB) FindValidGrants(ctx context.Context, userID int64, at time.Time) ([]evidock.Grant, error) {
+	t := formatTime(at)
+	reqs, err := db.queryRequests(ctx, "SELECT "+requestColumns+requestFrom+
+		" WHERE r.requester_id = ? AND r.state = 'approved' AND r.decided_at <= ? AND r.valid_until > ? ORDER BY r.id DESC",
+		userID, t, t)
+	if err != nil {
+		return nil, err
+	}
+	grants := make([]evidock.Grant, 0, len(reqs))
+	for _, r := range reqs {
+		if g, ok := r.Grant(); ok {
+			grants = append(grants, g)
+		}
+	}
+	return grants, nil
+}
+
 func joinActions(as []evidock.Action) string {
 	s := make([]string, len(as))
 	for i, a := range as {

@@ -96,7 +96,8 @@ func (db *DB) FindClipByDigest(ctx context.Context, d evidock.Digest) (*evidock.
 // FindClips returns the clips matching f in CorrectedStartedAt order (then
 // registration order) and how many match in all; f.From and f.To bound
 // CorrectedStartedAt, the time deadlines run from, not the recorder's own
-// StartedAt. It returns EINVALID for a negative offset or a limit outside
+// StartedAt; f.Access, if set, keeps only what one user may view. It
+// returns EINVALID for a negative offset or a limit outside
 // 0..evidock.DefaultClipLimit.
 func (db *DB) FindClips(ctx context.Context, f evidock.ClipFilter) ([]*evidock.Clip, int, error) {
 	limit, err := clipLimit(f)
@@ -116,6 +117,10 @@ func (db *DB) FindClips(ctx context.Context, f evidock.ClipFilter) ([]*evidock.C
 	}
 	if !f.To.IsZero() {
 		where, args = append(where, "corrected_started_at < ?"), append(args, formatTime(f.To))
+	}
+	if f.Access != nil {
+		c, a := accessCond(f.Access)
+		where, args = append(where, c), append(args, a...)
 	}
 	cond := ""
 	if len(where) > 0 {

@@ -324,3 +324,36 @@ func findEntries(ctx context.Context, q queryer, cond string, args ...any) ([]*e
 	}
 	return entries, nil
 }
+
+// confirmedClips selects the ids of the clips whose latest entry for some
+// activity of a case numbered as in the JSON array of the one parameter is
+// a confirm: the clips linked to those cases.
+const confirmedClips = `SELECT l.clip_id FROM clip_links l
+	JOIN activities a ON a.id = l.activity_id JOIN cases k ON k.id = a.case_id
+	WHERE k.number IN (SELECT value FROM json_each(?)) AND l.action = 'confirm'` + latestOnly
+
+// LinkedCases returns the numbers of the cases clip d is linked to now: a
+// confirmed link (its latest entry a confirm) to one of their activities;
+// in number order, never nil, empty for an unknown clip.
+func (db *DB) LinkedCases(ctx context.Context, d evidock.Digest) ([]string, error) {
+	op := "find the cases of clip " + d.String()
+	rows, err := db.db.QueryContext(ctx, `SELECT DISTINCT k.number FROM clip_links l
+		JOIN clips c ON c.id = l.clip_id JOIN activities a ON a.id = l.activity_id JOIN cases k ON k.id = a.case_id
+		WHERE c.blake3 = ? AND l.action = 'confirm'`+latestOnly+` ORDER BY k.number`, d.String())
+	if err != nil {
+		return nil, dbError(op, err)
+	}
+	defer rows.Close()
+	cases := []string{}
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, dbError(op, err)
+		}
+		cases = append(cases, n)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, dbError(op, err)
+	}
+	return cases, nil
+}

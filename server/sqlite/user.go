@@ -26,8 +26,9 @@ var (
 
 // CreateUser stores u with its password hash, filling in u.ID and
 // u.CreatedAt, and appends ev to the audit log in the same transaction. It
-// returns EINVALID for an invalid user and ECONFLICT if the login or the
-// officer number is taken.
+// returns EINVALID for an invalid user or a role whose unit path is not a
+// chain of units in the tree (see evidock.ValidateUnitChain), and ECONFLICT
+// if the login or the officer number is taken.
 func (db *DB) CreateUser(ctx context.Context, u *evidock.User, passwordHash string, ev *evidock.AuditEvent) error {
 	if err := u.Validate(); err != nil {
 		return err
@@ -52,8 +53,8 @@ func (db *DB) CreateUser(ctx context.Context, u *evidock.User, passwordHash stri
 		return dbError("create user "+u.Login, err)
 	}
 	for _, a := range u.Roles {
-		if _, err := tx.ExecContext(ctx, "INSERT INTO user_roles (user_id, role, unit_id) VALUES (?, ?, ?)", id, string(a.Role), a.Unit); err != nil {
-			return dbError("create user "+u.Login, err)
+		if err := insertRole(ctx, tx, id, a); err != nil {
+			return err
 		}
 	}
 	if ev != nil {
@@ -66,6 +67,36 @@ func (db *DB) CreateUser(ctx context.Context, u *evidock.User, passwordHash stri
 		return dbError("create user "+u.Login, err)
 	}
 	u.ID, u.CreatedAt = id, created.In(evidock.ChinaTime)
+	return nil
+}
+
+// insertRole adds role a to the user with id, in tx, after checking that
+// its unit path is a chain of units; it returns EINVALID naming the path and
+// its first bad segment if not.
+func insertRole(ctx context.Context, tx *sql.Tx, id int64, a evidock.RoleAssignment) error {
+	op := fmt.Sprintf("give role %s", a)
+	err := evidock.ValidateUnitChain(a.Unit, func(code string) (string, bool, error) {
+		var parent sql.NullString
+		err := tx.QueryRowContext(ctx, "SELECT parent_code FROM units WHERE code = ?", code).Scan(&parent)
+		if errors.Is(err, sql.ErrNoRows) {
+			return "", false, nil
+		}
+		if err != nil {
+			return "", false, dbError(op, err)
+		}
+		return parent.String, true, nil
+	})
+	if err != nil {
+		if evidock.ErrorCode(err) == evidock.EINVALID {
+			return evidock.Errorf(evidock.EINVALID, "user: role %s: %s", a.Role, evidock.ErrorMessage(err))
+		}
+		return err
+	}
+	code := a.Unit[strings.LastIndexByte(a.Unit, '/')+1:]
+	if _, err := tx.ExecContext(ctx, "INSERT INTO user_roles (user_id, role, unit_id, unit_code) VALUES (?, ?, ?, ?)",
+		id, string(a.Role), a.Unit, code); err != nil {
+		return dbError(op, err)
+	}
 	return nil
 }
 
@@ -215,30 +246,6 @@ func (db *DB) SetUserDisabled(ctx context.Context, id int64, disabled bool, ev *
 		return dbError("disable user", err)
 	}
 	return nil
-}
-
-// OfficerUnits returns the units in which the user with officer number
-// officerNo holds the officer role: the units a clip of that officer
-// belongs to. It returns an empty list for an officer no user has.
-func (db *DB) OfficerUnits(ctx context.Context, officerNo string) ([]string, error) {
-	rows, err := db.db.QueryContext(ctx, `SELECT r.unit_id FROM user_roles r JOIN users u ON u.id = r.user_id
-		WHERE u.officer_no = ? AND r.role = 'officer' ORDER BY r.unit_id`, officerNo)
-	if err != nil {
-		return nil, dbError("find units of officer "+officerNo, err)
-	}
-	defer rows.Close()
-	units := []string{}
-	for rows.Next() {
-		var u string
-		if err := rows.Scan(&u); err != nil {
-			return nil, dbError("find units of officer "+officerNo, err)
-		}
-		units = append(units, u)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, dbError("find units of officer "+officerNo, err)
-	}
-	return units, nil
 }
 
 // CreateSession stores s.

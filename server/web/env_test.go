@@ -114,17 +114,7 @@ func newEnv(t *testing.T) *env {
 	objects := s3test.Start(t).MustOpen(t)
 	e := &env{db: db, log: &syncBuffer{}}
 
-	for _, u := range []*evidock.Unit{
-		{Code: "city", Name: "市人社局", Level: evidock.UnitBureau},
-		{Code: "d1", Name: "一区人社局", Level: evidock.UnitDistrict, ParentCode: "city"},
-		{Code: "d2", Name: "二区人社局", Level: evidock.UnitDistrict, ParentCode: "city"},
-		{Code: "t2", Name: "一区监察二中队", Level: evidock.UnitTeam, ParentCode: "d1"},
-		{Code: "t1", Name: "二区监察一中队", Level: evidock.UnitTeam, ParentCode: "d2"},
-	} {
-		must(t, db.CreateUnit(ctx, u))
-	}
-	must(t, db.CreateOfficer(ctx, &evidock.Officer{No: "100001", CertificateNo: "C100001", Name: "张伟", UnitCode: "t2"}))
-	must(t, db.CreateOfficer(ctx, &evidock.Officer{No: "100002", CertificateNo: "C100002", Name: "李娜", UnitCode: "t1"}))
+	storetest.SeedCity(t, db)
 	for _, u := range []*evidock.User{
 		storetest.NewUser("zhang.wei", "100001", "officer@city/d1/t2"),
 		storetest.NewUser("li.na", "100002", "officer@city/d2/t1"),
@@ -170,7 +160,7 @@ func newEnv(t *testing.T) *env {
 	reg := &server.Registry{Clips: db, Objects: objects, VerifyDigest: true}
 	srv := evhttp.NewServer(reg, db, db, db.Ping, logger)
 	srv.SetLog(rlog)
-	scope := evhttp.OfficerScope{Officers: db}
+	scope := server.NewRegistryScope(db, db, db, db)
 	must(t, srv.SetPeople(&evhttp.PeopleConfig{Auth: authSvc, Access: db, Audit: db, Scope: scope, Objects: objects}))
 	srv.SetCases(evhttp.CaseServices{Units: db, Officers: db, Cases: db, Links: db})
 	ui, err := web.New(web.Config{Auth: authSvc, Access: db, Audit: db, Clips: db, Scope: scope,

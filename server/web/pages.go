@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"slices"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"evidock"
+	"evidock/server"
 )
 
 func (h *Handler) handleRoot(w http.ResponseWriter, r *http.Request) {
@@ -72,35 +72,6 @@ func (h *Handler) handleLogout(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }
 
-// unitPaths turns unit codes into the unit paths roles are held in
-// (root code/…/code), as long as the role units and the unit tree share
-// their codes; it caches per request.
-type unitPaths struct {
-	units evidock.UnitService
-	seen  map[string]string
-}
-
-func (p *unitPaths) path(ctx context.Context, code string) (string, error) {
-	if v, ok := p.seen[code]; ok {
-		return v, nil
-	}
-	var parts []string
-	for c, n := code, 0; c != "" && n < 8; n++ {
-		u, err := p.units.FindUnit(ctx, c)
-		if err != nil {
-			return "", err
-		}
-		parts = append([]string{u.Code}, parts...)
-		c = u.ParentCode
-	}
-	v := strings.Join(parts, "/")
-	if p.seen == nil {
-		p.seen = map[string]string{}
-	}
-	p.seen[code] = v
-	return v, nil
-}
-
 type casesData struct {
 	Cases             []*evidock.Case
 	Unit, Kind, Stage string
@@ -128,9 +99,9 @@ func (h *Handler) handleCases(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, nil, err)
 		return
 	}
-	u, paths := userFrom(r.Context()), &unitPaths{units: h.cfg.Units}
+	u, paths := userFrom(r.Context()), server.NewUnitPaths(h.cfg.Units)
 	for _, c := range cases {
-		p, err := paths.path(r.Context(), c.UnitCode)
+		p, err := paths.Path(r.Context(), c.UnitCode)
 		if err != nil {
 			h.fail(w, r, nil, err)
 			return
@@ -157,7 +128,7 @@ func (h *Handler) caseResource(r *http.Request) (*evidock.Case, evidock.Resource
 	if err != nil {
 		return nil, evidock.Resource{}, err
 	}
-	p, err := (&unitPaths{units: h.cfg.Units}).path(r.Context(), c.UnitCode)
+	p, err := server.NewUnitPaths(h.cfg.Units).Path(r.Context(), c.UnitCode)
 	if err != nil {
 		return nil, evidock.Resource{}, err
 	}

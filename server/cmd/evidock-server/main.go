@@ -43,13 +43,14 @@ type Main struct {
 	// --password-file.
 	Stdin io.Reader
 
-	// Command is "serve", "station add", "user add", "audit verify",
+	// Command is "serve", "station add", "unit add", "user add", "audit verify",
 	// "audit checkpoint", "log keygen", "version" or "help".
 	Command    string
 	ConfigPath string
 	Config     Config
 	Station    StationFlags
 	LogKey     LogKeyFlags
+	Unit       UnitFlags
 	User       UserFlags
 	Audit      AuditFlags
 
@@ -71,7 +72,7 @@ func NewMain() *Main {
 // printing the usage when asked for it.
 func (m *Main) ParseFlags(args []string) error {
 	if len(args) == 0 {
-		return cli.Usagef("no command given: use serve, station add, user add, audit verify, audit checkpoint, log keygen or version")
+		return cli.Usagef("no command given: use serve, station add, unit add, user add, audit verify, audit checkpoint, log keygen or version")
 	}
 	fs := flag.NewFlagSet("evidock-server", flag.ContinueOnError)
 	fs.StringVar(&m.ConfigPath, "config", "", "")
@@ -87,6 +88,15 @@ func (m *Main) ParseFlags(args []string) error {
 		fs.StringVar(&m.Station.ID, "id", "", "")
 		fs.StringVar(&m.Station.Name, "name", "", "")
 		fs.StringVar(&m.Station.TokenFile, "token-file", "", "")
+	case "unit":
+		if len(args) == 0 || args[0] != "add" {
+			return cli.Usagef("unit: use 'unit add'")
+		}
+		name, args = "unit add", args[1:]
+		fs.StringVar(&m.Unit.Code, "code", "", "")
+		fs.StringVar(&m.Unit.Name, "name", "", "")
+		fs.StringVar(&m.Unit.Level, "level", "", "")
+		fs.StringVar(&m.Unit.Parent, "parent", "", "")
 	case "user":
 		if len(args) == 0 || args[0] != "add" {
 			return cli.Usagef("user: use 'user add'")
@@ -119,7 +129,7 @@ func (m *Main) ParseFlags(args []string) error {
 		fmt.Fprint(m.Stdout, usage)
 		return flag.ErrHelp
 	default:
-		return cli.Usagef("unknown command %q: use serve, station add, user add, audit verify, audit checkpoint, log keygen or version", name)
+		return cli.Usagef("unknown command %q: use serve, station add, unit add, user add, audit verify, audit checkpoint, log keygen or version", name)
 	}
 	m.Command = name
 	rest, err := cli.Parse(fs, args)
@@ -148,6 +158,8 @@ func (m *Main) Run(ctx context.Context) error {
 		return m.serve(ctx)
 	case "station add":
 		return m.addStation(ctx)
+	case "unit add":
+		return m.addUnit(ctx)
 	case "user add":
 		return m.addUser(ctx)
 	case "audit verify":

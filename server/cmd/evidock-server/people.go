@@ -13,6 +13,7 @@ import (
 	"evidock"
 	"evidock/internal/cli"
 	"evidock/s3"
+	"evidock/server"
 	"evidock/server/audit"
 	"evidock/server/auth"
 	evhttp "evidock/server/http"
@@ -82,8 +83,44 @@ func peopleConfig(cfg AuthConfig, db store, objects *s3.Store) (*evhttp.PeopleCo
 	if err != nil {
 		return nil, err
 	}
-	return &evhttp.PeopleConfig{Auth: svc, Access: db, Audit: db, Scope: evhttp.OfficerScope{Officers: db},
+	return &evhttp.PeopleConfig{Auth: svc, Access: db, Audit: db, Scope: server.NewRegistryScope(db, db, db, db),
 		Objects: objects, CookieSecure: cfg.CookieSecure, TrustedOrigins: strings.Fields(cfg.TrustedOrigins)}, nil
+}
+
+// UnitFlags are the flags of 'unit add'.
+type UnitFlags struct {
+	Code, Name, Level, Parent string
+}
+
+// addUnit adds a unit to the bureau's tree, so that roles can be held in
+// it: the bureau first (no --parent), then its districts and their units.
+func (m *Main) addUnit(ctx context.Context) error {
+	f := m.Unit
+	if f.Code == "" || f.Level == "" {
+		return cli.Usagef("unit add: --code and --level are required, e.g. --code CZ --name 常州市人社局 --level bureau")
+	}
+	u := &evidock.Unit{Code: f.Code, Name: f.Name, Level: evidock.UnitLevel(f.Level), ParentCode: f.Parent}
+	if u.Name == "" {
+		u.Name = u.Code
+	}
+	if err := u.Validate(); err != nil {
+		return cli.Usage(fmt.Errorf("unit add: %s", evidock.ErrorMessage(err)))
+	}
+	if err := m.openDatabase(ctx); err != nil {
+		return err
+	}
+	if err := m.db.CreateUnit(ctx, u); err != nil {
+		if code := evidock.ErrorCode(err); code == evidock.EINVALID || code == evidock.ECONFLICT {
+			return cli.Usage(fmt.Errorf("unit add: %s", evidock.ErrorMessage(err)))
+		}
+		return fmt.Errorf("unit add: %w", err)
+	}
+	path, err := server.NewUnitPaths(m.db).Path(ctx, u.Code)
+	if err != nil {
+		return fmt.Errorf("unit add: %w", err)
+	}
+	fmt.Fprintf(m.Stdout, "unit %s (%s, %s) created; roles in it are held in unit path %s\n", u.Code, u.Name, u.Level, path)
+	return nil
 }
 
 // UserFlags are the flags of 'user add'.

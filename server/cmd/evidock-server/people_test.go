@@ -48,9 +48,53 @@ func peopleConfigFile(t *testing.T) (cfg, dbPath, pub string) {
 	return cfg, dbPath, pub
 }
 
+// addCity adds the units city, city/d1, city/d1/t2 and city/d2 with 'unit
+// add', failing t if it cannot.
+func addCity(t *testing.T, cfg string) {
+	t.Helper()
+	for _, args := range [][]string{
+		{"--code", "city", "--name", "市人社局", "--level", "bureau"},
+		{"--code", "d1", "--level", "district", "--parent", "city"},
+		{"--code", "d2", "--level", "district", "--parent", "city"},
+		{"--code", "t2", "--level", "unit", "--parent", "d1"},
+	} {
+		if code, out, errOut := runMainIn(context.Background(), "", append([]string{"unit", "add", "--config", cfg}, args...)...); code != 0 {
+			t.Fatalf("unit add %v = %d %q %q", args, code, out, errOut)
+		}
+	}
+}
+
+func TestUnitAdd(t *testing.T) {
+	ctx := context.Background()
+	cfg, _, _ := peopleConfigFile(t)
+	code, out, errOut := runMainIn(ctx, "", "unit", "add", "--config", cfg, "--code", "city", "--name", "市人社局", "--level", "bureau")
+	if code != 0 || out != "unit city (市人社局, bureau) created; roles in it are held in unit path city\n" {
+		t.Fatalf("unit add = %d %q %q", code, out, errOut)
+	}
+	code, out, errOut = runMainIn(ctx, "", "unit", "add", "--config", cfg, "--code", "d1", "--level", "district", "--parent", "city")
+	if code != 0 || !strings.Contains(out, "unit path city/d1\n") {
+		t.Fatalf("unit add district = %d %q %q", code, out, errOut)
+	}
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--code", "d1", "--level", "district", "--parent", "city"}, "taken"},
+		{[]string{"--code", "t9", "--level", "unit", "--parent", "nope"}, "nope"},
+		{[]string{"--code", "t9", "--level", "unit"}, "parent_code is required"},
+		{[]string{"--code", "t9"}, "--code and --level are required"},
+	} {
+		code, out, errOut := runMainIn(ctx, "", append([]string{"unit", "add", "--config", cfg}, tt.args...)...)
+		if code != 2 || !strings.Contains(errOut, tt.want) {
+			t.Errorf("unit add %v = %d %q %q; want exit 2 and %q", tt.args, code, out, errOut, tt.want)
+		}
+	}
+}
+
 func TestUserAdd(t *testing.T) {
 	ctx := context.Background()
 	cfg, dbPath, _ := peopleConfigFile(t)
+	addCity(t, cfg)
 	code, out, errOut := runMainIn(ctx, "a long enough password\n", "user", "add", "--config", cfg,
 		"--login", "admin", "--role", "administrator", "--unit", "city")
 	if code != 0 || !strings.Contains(out, "user admin (admin) created with roles administrator@city") {
@@ -74,6 +118,8 @@ func TestUserAdd(t *testing.T) {
 		{"no unit", "a long enough password\n", []string{"--login", "li.na", "--role", "officer"}, "one --unit for each --role"},
 		{"bad role", "a long enough password\n", []string{"--login", "li.na", "--role", "root", "--unit", "city"}, "unknown"},
 		{"login taken", "a long enough password\n", []string{"--login", "admin", "--role", "officer", "--unit", "city"}, "taken"},
+		{"unit not in the tree", "a long enough password\n", []string{"--login", "li.na", "--role", "officer", "--unit", "city/d2/t2"},
+			`unit path "city/d2/t2": segment 3, "t2", is not below "d2"`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			code, out, errOut := runMainIn(ctx, tt.stdin, append([]string{"user", "add", "--config", cfg}, tt.args...)...)
@@ -111,6 +157,7 @@ func TestUserAdd(t *testing.T) {
 func TestAuditVerify(t *testing.T) {
 	ctx := context.Background()
 	cfg, dbPath, pub := peopleConfigFile(t)
+	addCity(t, cfg)
 	for _, login := range []string{"admin", "li.na", "zhao.min"} {
 		if code, _, errOut := runMainIn(ctx, "a long enough password\n", "user", "add", "--config", cfg,
 			"--login", login, "--role", "administrator", "--unit", "city"); code != 0 {
@@ -207,6 +254,7 @@ auth:
   cookie_secure: false
   session_ttl: 1h
 `, filepath.Join(dir, "evidock.db"), s3srv.Endpoint, s3srv.Bucket, s3srv.AccessKey, secret, filepath.Join(dir, "log.key")))
+	addCity(t, cfg)
 	if code, _, errOut := runMainIn(context.Background(), "a long enough password\n", "user", "add", "--config", cfg,
 		"--login", "chen.jie", "--role", "supervisor", "--unit", "city"); code != 0 {
 		t.Fatal(errOut)

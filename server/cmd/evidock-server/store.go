@@ -6,6 +6,7 @@ import (
 
 	"evidock"
 	"evidock/internal/cli"
+	"evidock/server"
 	"evidock/server/audit"
 	"evidock/server/auth"
 	"evidock/server/fixity"
@@ -31,8 +32,7 @@ type store interface {
 	auth.Store         // users, sessions, failed logins
 	evidock.AccessService
 	audit.Store // the audit log of people's actions
-	// OfficerUnits returns the units an officer's clips belong to.
-	OfficerUnits(ctx context.Context, officerNo string) ([]string, error)
+	server.LinkedCaseFinder // the cases a clip is linked to, for authorization
 	// Ping returns EUNAVAILABLE if the database does not answer.
 	Ping(ctx context.Context) error
 	Close() error

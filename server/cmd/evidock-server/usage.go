@@ -16,15 +16,23 @@ Usage:
       0600, which must not exist yet). The token is never printed: copy the
       file to the docking PC. Only the token's hash is stored.
 
+  evidock-server unit add [--config FILE] --code CODE --level LEVEL [--parent CODE] [--name NAME]
+      Add a unit to the bureau's tree: LEVEL is bureau (no --parent),
+      district (--parent the bureau) or unit (--parent a district). Codes
+      never change, and units are never deleted or moved. Use it to create
+      the bureau (and the units roles are held in) before the first user.
+
   evidock-server user add [--config FILE] --login LOGIN --role ROLE --unit UNIT
                          [--role ROLE --unit UNIT ...] [--name NAME] [--officer-no NNNNNN]
                          [--password-file PATH]
       Create a user who logs in with a password, read from PATH or from the
       first line of standard input (never from the command line). ROLE is
       officer, archivist, supervisor, legal_reviewer, department_head or
-      administrator; UNIT a unit path id such as city/district-3/team-2,
-      and the role reaches the units below it. Use it to create the first
-      administrator; the creation is audited.
+      administrator; UNIT the unit's path: the codes of the units from the
+      bureau down to it, e.g. CZ/CZ-TN/CZ-TN-1, which must be units of the
+      tree, each the parent of the next ('unit add' prints a new unit's
+      path). The role reaches the units below it. Use it to create the
+      first administrator; the creation is audited.
 
   evidock-server audit verify [--config FILE] [--checkpoint CP [--key PUB]]
       Recompute the hash chain of the audit log of people's actions from the
