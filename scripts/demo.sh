@@ -84,6 +84,8 @@ bin/evidock-server station add --config "$demo/server.yaml" --id dock-demo --nam
 web_password=$(head -c 12 /dev/urandom | base64 | tr -d '/+=')
 echo "$web_password" > "$demo/supervisor.password"
 chmod 600 "$demo/supervisor.password"
+# Roles are held in units of the bureau's tree: the bureau first.
+bin/evidock-server unit add --config "$demo/server.yaml" --code city --name "Demo city bureau" --level bureau >/dev/null
 bin/evidock-server user add --config "$demo/server.yaml" --login supervisor --name "Demo supervisor" \
 	--role supervisor --unit city --password-file "$demo/supervisor.password" >/dev/null
 
