@@ -16,6 +16,7 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
+	"evidock"
 	"evidock/internal/browsertest"
 )
 
@@ -30,7 +31,9 @@ document.addEventListener("securitypolicyviolation", function (e) { window.__csp
 // the requester can then play the clip. It takes screenshots on the way.
 func TestBrowserFlow(t *testing.T) {
 	exe := browsertest.Chromium(t)
-	e := newEnv(t)
+	// Chromium is the slow part, and the pages it drives are the ones the
+	// plain-HTTP tests check on both stores: SQLite alone here.
+	e := newEnv(t, "sqlite")
 	shots := browsertest.ScreenshotDir(t)
 	b := browsertest.Start(t, exe, 1440, 1000, chromedp.Flag("autoplay-policy", "no-user-gesture-required"))
 	ctx, cancel := context.WithTimeout(b.Ctx, 3*time.Minute)
@@ -120,6 +123,13 @@ func TestBrowserFlow(t *testing.T) {
 	step("clip page", chromedp.Click(chromedp.CSS("a.clip-link")), chromedp.WaitVisible(chromedp.CSS("#player")))
 	videoLoaded("officer")
 	screenshot(t, ctx, filepath.Join(shots, "web-clip-zh-CN.png"))
+	// However many range requests the player made, the playback is one
+	// view in the audit log: the clip page's.
+	if n, views := len(e.videoStatuses()), clipViews(t, e, "zhang.wei"); views != 1 {
+		t.Errorf("the officer's playback (%d video requests) is %d view_clip events of the clip; want 1", n, views)
+	} else {
+		t.Logf("the officer's playback: %d video requests, 1 audited view", n)
+	}
 	clipURL, err := chromedp.Run(ctx, chromedp.Location())
 	if err != nil {
 		t.Fatal(err)
@@ -181,6 +191,22 @@ func TestBrowserFlow(t *testing.T) {
 	for _, p := range b.Problems() {
 		t.Errorf("page error: %s", p)
 	}
+}
+
+// clipViews counts the view_clip events of login on the env's clip.
+func clipViews(t *testing.T, e *env, login string) int {
+	t.Helper()
+	events, err := e.db.FindAuditEvents(context.Background(), evidock.AuditFilter{Actor: "user:" + login, Action: "view_clip"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, ev := range events {
+		if ev.Object == "clip:"+e.clip.Digest.String() {
+			n++
+		}
+	}
+	return n
 }
 
 // screenshot writes a PNG of the whole page to path and checks that it

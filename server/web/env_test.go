@@ -22,6 +22,8 @@ import (
 	"evidock/server"
 	"evidock/server/auth"
 	evhttp "evidock/server/http"
+	"evidock/server/postgres"
+	"evidock/server/postgres/pgtest"
 	"evidock/server/sqlite"
 	"evidock/server/storetest"
 	"evidock/server/translog"
@@ -38,8 +40,56 @@ const (
 // started is when the test clip starts.
 var started = time.Date(2024, 5, 2, 9, 30, 0, 0, evidock.ChinaTime)
 
-// env is a case server with the web UI on SQLite and a real
-// S3-compatible store (versitygw), with a bureau of users:
+// webStore is what the web UI and its API need of a registry database;
+// SQLite and PostgreSQL are both one.
+type webStore interface {
+	auth.Store
+	evidock.AccessService
+	evidock.AuditService
+	storetest.LinkStore
+	translog.HashStore
+	server.LinkedCaseFinder
+	evidock.StationService
+	evidock.RecorderService
+	web.SecretStore
+	Ping(ctx context.Context) error
+}
+
+// forEachStore runs f on a new env on SQLite and on PostgreSQL (under
+// CI=true a PostgreSQL that does not answer fails the test).
+func forEachStore(t *testing.T, f func(t *testing.T, e *env)) {
+	for _, backend := range []string{"sqlite", "postgres"} {
+		t.Run(backend, func(t *testing.T) { f(t, newEnv(t, backend)) })
+	}
+}
+
+// testClock is the web UI's clock: the real time plus an offset a test
+// moves, so that tickets and grants expire without waiting (sessions keep
+// the real clock).
+type testClock struct {
+	mu sync.Mutex
+	d  time.Duration
+}
+
+func (c *testClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.d)
+}
+
+func (c *testClock) add(d time.Duration) {
+	c.mu.Lock()
+	c.d += d
+	c.mu.Unlock()
+}
+
+// playbackTTL is the tickets' lifetime in the env: longer than a one-hour
+// grant, so that a test sees a valid ticket outlive its grant.
+const playbackTTL = 2 * time.Hour
+
+// env is a case server with the web UI on a registry database (SQLite or
+// PostgreSQL) and a real S3-compatible store (versitygw), with a bureau of
+// users:
 //
 //	zhang.wei  officer 100001 in city/d1/t2 (the clip's officer)
 //	li.na      officer 100002 in city/d2/t1
@@ -47,10 +97,16 @@ var started = time.Date(2024, 5, 2, 9, 30, 0, 0, evidock.ChinaTime)
 //	wang.fang  department head of city/d1
 //	zhao.min   department head of city/d2
 type env struct {
-	db   *sqlite.DB
-	ts   *httptest.Server
-	clip *evidock.Clip
-	log  *syncBuffer
+	db    webStore
+	ts    *httptest.Server
+	clip  *evidock.Clip
+	log   *syncBuffer
+	clock *testClock
+	// objects is the object store footage is in.
+	objects evidock.ObjectStore
+	// second is another server instance on the same database and object
+	// store, as behind a load balancer.
+	second *httptest.Server
 
 	mu     sync.Mutex
 	videos []int // statuses of the video route's answers
@@ -105,14 +161,26 @@ func must(t *testing.T, err error) {
 	}
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T, backend string) *env {
 	t.Helper()
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "evidock.db"))
-	must(t, err)
-	t.Cleanup(func() { db.Close() })
+	var db webStore
+	switch backend {
+	case "sqlite":
+		s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "evidock.db"))
+		must(t, err)
+		t.Cleanup(func() { s.Close() })
+		db = s
+	case "postgres":
+		p, err := postgres.Open(ctx, pgtest.NewSchema(t))
+		must(t, err)
+		t.Cleanup(func() { p.Close() })
+		db = p
+	default:
+		t.Fatalf("unknown backend %q", backend)
+	}
 	objects := s3test.Start(t).MustOpen(t)
-	e := &env{db: db, log: &syncBuffer{}}
+	e := &env{db: db, log: &syncBuffer{}, clock: &testClock{}, objects: objects}
 
 	storetest.SeedCity(t, db)
 	for _, u := range []*evidock.User{
@@ -125,7 +193,7 @@ func newEnv(t *testing.T) *env {
 		storetest.MustCreateUser(t, db, u)
 	}
 
-	_, err = db.CreateStation(ctx, &evidock.Station{ID: "dock-01"})
+	_, err := db.CreateStation(ctx, &evidock.Station{ID: "dock-01"})
 	must(t, err)
 	body := wav(3)
 	c := storetest.NewClip(body, "A123456", "100001", started, 1)
@@ -157,16 +225,20 @@ func newEnv(t *testing.T) *env {
 	authSvc, err := auth.New(db, policy)
 	must(t, err)
 	logger := slog.New(slog.NewTextHandler(e.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	reg := &server.Registry{Clips: db, Objects: objects, VerifyDigest: true}
-	srv := evhttp.NewServer(reg, db, db, db.Ping, logger)
-	srv.SetLog(rlog)
-	scope := server.NewRegistryScope(db, db, db, db)
-	must(t, srv.SetPeople(&evhttp.PeopleConfig{Auth: authSvc, Access: db, Audit: db, Scope: scope, Objects: objects}))
-	srv.SetCases(evhttp.CaseServices{Units: db, Officers: db, Cases: db, Links: db})
-	ui, err := web.New(web.Config{Auth: authSvc, Access: db, Audit: db, Clips: db, Scope: scope,
-		Units: db, Cases: db, Links: db, Objects: objects, Log: rlog, Logger: logger})
-	must(t, err)
-	srv.SetWeb(ui)
+	instance := func() http.Handler {
+		reg := &server.Registry{Clips: db, Objects: objects, VerifyDigest: true}
+		srv := evhttp.NewServer(reg, db, db, db.Ping, logger)
+		srv.SetLog(rlog)
+		scope := server.NewRegistryScope(db, db, db, db)
+		must(t, srv.SetPeople(&evhttp.PeopleConfig{Auth: authSvc, Access: db, Audit: db, Scope: scope, Objects: objects, Now: e.clock.now}))
+		srv.SetCases(evhttp.CaseServices{Units: db, Officers: db, Cases: db, Links: db})
+		ui, err := web.New(web.Config{Auth: authSvc, Access: db, Audit: db, Clips: db, Scope: scope,
+			Units: db, Cases: db, Links: db, Objects: objects, Log: rlog, Logger: logger, Now: e.clock.now, PlaybackTTL: playbackTTL})
+		must(t, err)
+		srv.SetWeb(ui)
+		return srv
+	}
+	srv := instance()
 	e.ts = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !strings.HasSuffix(r.URL.Path, "/video") {
 			srv.ServeHTTP(w, r)
@@ -178,6 +250,8 @@ func newEnv(t *testing.T) *env {
 		e.videos = append(e.videos, rec.status)
 		e.mu.Unlock()
 	}))
+	e.second = httptest.NewServer(instance())
+	t.Cleanup(e.second.Close)
 	t.Cleanup(e.ts.Close)
 	t.Cleanup(func() {
 		if t.Failed() {

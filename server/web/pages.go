@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -254,7 +255,10 @@ func (h *Handler) handleChangeLink(w http.ResponseWriter, r *http.Request) {
 }
 
 type clipData struct {
-	Clip     *evidock.Clip
+	Clip *evidock.Clip
+	// VideoURL is the player's source: the video route with a playback
+	// ticket, so that the playback's range requests are not audited again.
+	VideoURL string
 	Allowed  bool
 	Reason   string
 	Receipt  *evidock.Receipt
@@ -311,11 +315,26 @@ func (h *Handler) handleClip(w http.ResponseWriter, r *http.Request) {
 			d.Receipt = rc
 		}
 	}
+	if dec.Allowed && d.Playback {
+		d.VideoURL = "/clips/" + c.Digest.String() + "/video"
+		if h.tickets != nil {
+			// The view was audited just now: the playback is that view.
+			ticket, err := h.tickets.issue(r.Context(), c.Digest, userFrom(r.Context()).ID, h.now())
+			if err != nil {
+				h.fail(w, r, nil, err)
+				return
+			}
+			d.VideoURL += "?t=" + ticket
+		}
+	}
 	h.render(w, r, status, "clip", "clip", d)
 }
 
 // handleVideo streams a clip's footage, with range requests, to a user
-// whom view_clip allows; each request is audited.
+// whom view_clip allows. With a valid playback ticket (from the clip page,
+// which audited the view) a request is authorized but not audited again;
+// without one it is audited as a view; a refusal is always audited. See
+// PlaybackTicketTTL.
 func (h *Handler) handleVideo(w http.ResponseWriter, r *http.Request) {
 	if h.cfg.Objects == nil {
 		http.Error(w, "no footage store", http.StatusNotImplemented)
@@ -326,8 +345,15 @@ func (h *Handler) handleVideo(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, evidock.ErrorMessage(err), http.StatusNotFound)
 		return
 	}
-	dec, err := h.authorize(r, evidock.ActionViewClip, res, "clip:"+c.Digest.String())
+	object := "clip:" + c.Digest.String()
+	var dec evidock.Decision
+	if ticket := r.URL.Query().Get("t"); ticket != "" && h.tickets != nil {
+		dec, err = h.authorizePlayback(r, ticket, c, res)
+	} else {
+		dec, err = h.authorize(r, evidock.ActionViewClip, res, object)
+	}
 	if err != nil {
+		h.cfg.Logger.Error("web: video", "clip", c.Digest.String(), "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
@@ -340,6 +366,31 @@ func (h *Handler) handleVideo(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", contentType(c.FileName))
 	w.Header().Set("Cache-Control", "private, no-store")
 	http.ServeContent(w, r, "", c.RegisteredAt, body)
+}
+
+// authorizePlayback decides a range request that carries a playback
+// ticket: the ticket must be for this clip and user and not expired, and
+// view_clip must still allow the user (with the grants valid now). Only a
+// refusal is audited: the view was audited when the ticket was issued.
+func (h *Handler) authorizePlayback(r *http.Request, ticket string, c *evidock.Clip, res evidock.Resource) (evidock.Decision, error) {
+	ctx, u := r.Context(), userFrom(r.Context())
+	var dec evidock.Decision
+	if err := h.tickets.check(ctx, ticket, c.Digest, u.ID, h.now()); errors.Is(err, errBadTicket) {
+		dec = evidock.Decision{Reason: err.Error()}
+	} else if err != nil {
+		return dec, err
+	} else {
+		grants, err := h.cfg.Access.FindGrants(ctx, u.ID, res.Clip, res.Cases)
+		if err != nil {
+			return dec, err
+		}
+		if dec = evidock.Authorize(u, evidock.ActionViewClip, res, grants, h.now()); dec.Allowed {
+			return dec, nil
+		}
+	}
+	e := h.event(r, string(evidock.ActionViewClip), "clip:"+c.Digest.String(), evidock.CommonUnit(res.Units))
+	e.Outcome, e.Reason = evidock.AuditDenied, "playback: "+dec.Reason
+	return dec, h.cfg.Audit.AppendAudit(ctx, e)
 }
 
 // contentType guesses the footage's type from its file name; recorders

@@ -48,6 +48,14 @@ type Config struct {
 	Objects evidock.ObjectReader
 	// Log, if not nil, gives a clip's transparency-log receipt.
 	Log evidock.LogService
+	// Secrets keeps the key of playback tickets (see PlaybackTicketTTL),
+	// shared by every instance on the database; nil means Audit, if it is
+	// a SecretStore (both registry stores are). Without one, every range
+	// request of a playback is audited as a view.
+	Secrets SecretStore
+	// PlaybackTTL is how long a playback ticket lasts; 0 means
+	// PlaybackTicketTTL.
+	PlaybackTTL time.Duration
 	// CookieSecure must match the API's PeopleConfig.CookieSecure, so that
 	// both use the same session cookie.
 	CookieSecure bool
@@ -60,10 +68,11 @@ type Config struct {
 
 // Handler serves the web UI.
 type Handler struct {
-	cfg   Config
-	cop   *http.CrossOriginProtection
-	pages map[string]*template.Template
-	mux   *http.ServeMux
+	cfg     Config
+	tickets *tickets // nil: no playback tickets
+	cop     *http.CrossOriginProtection
+	pages   map[string]*template.Template
+	mux     *http.ServeMux
 }
 
 var _ http.Handler = (*Handler)(nil)
@@ -80,6 +89,16 @@ func New(cfg Config) (*Handler, error) {
 		cfg.Logger = slog.Default()
 	}
 	h := &Handler{cfg: cfg, cop: http.NewCrossOriginProtection(), pages: map[string]*template.Template{}}
+	if cfg.Secrets == nil {
+		cfg.Secrets, _ = cfg.Audit.(SecretStore)
+	}
+	if cfg.PlaybackTTL <= 0 {
+		cfg.PlaybackTTL = PlaybackTicketTTL
+	}
+	if cfg.Secrets != nil {
+		h.tickets = &tickets{store: cfg.Secrets, ttl: cfg.PlaybackTTL}
+	}
+	h.cfg = cfg
 	for _, o := range cfg.TrustedOrigins {
 		if err := h.cop.AddTrustedOrigin(o); err != nil {
 			return nil, fmt.Errorf("web: trusted origin %q: %w", o, err)
