@@ -52,7 +52,12 @@ func TestCaseUnknownFieldMessage(t *testing.T) {
 		{func() error { _, err := decodeActivity(strings.NewReader(`{"officer":["100001"]}`)); return err },
 			[]string{`"officer"`, "officers", "service_method", "recording_ordered"}},
 		{func() error { _, err := decodeLinkChange(strings.NewReader(`{"clip":"x"}`)); return err },
-			[]string{`"clip"`, "blake3, action, by, reason"}},
+			[]string{`"clip"`, "blake3, action, reason"}},
+		// by is the server's to set, from the session: named, it is refused.
+		{func() error {
+			_, err := decodeLinkChange(strings.NewReader(`{"blake3":"` + strings.Repeat("ab", 32) + `","action":"confirm","by":"100001"}`))
+			return err
+		}, []string{"field by is not accepted", "the server records who made the change"}},
 	} {
 		err := tt.decode()
 		if evidock.ErrorCode(err) != evidock.EINVALID {
