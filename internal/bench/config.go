@@ -22,6 +22,7 @@ type Config struct {
 	DropCaches bool    // drop the page cache before every timed run (root; off: the machine is shared)
 	Keep       bool    // keep the work directory
 	Only       string  // comma-separated sections; empty means all
+	CPUProfile string  // write a CPU profile of the run here
 
 	// Derived by Finish.
 	IngestFiles    int

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"syscall"
 )
 
@@ -60,6 +61,7 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.BoolVar(&c.Keep, "keep", c.Keep, "keep the work directory (test data, versitygw data, logs)")
 	fs.StringVar(&c.Readme, "readme", c.Readme, "also put the table into this file, between <!-- bench:begin --> and <!-- bench:end -->")
 	fs.StringVar(&c.Only, "only", c.Only, "run only these sections: hash,ingest,upload,idle,server")
+	fs.StringVar(&c.CPUProfile, "cpuprofile", c.CPUProfile, "write a CPU profile of this process (evidock's side and the in-process servers) to this file")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
@@ -88,6 +90,17 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.bench = b
+	if m.Config.CPUProfile != "" {
+		f, err := os.Create(m.Config.CPUProfile)
+		if err != nil {
+			return fmt.Errorf("cpu profile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("cpu profile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	report, runErr := b.Run(ctx)
 	if report == "" {
 		return runErr

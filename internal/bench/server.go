@@ -98,6 +98,7 @@ func sqliteKind(dir string) dbKind {
 			st.Close()
 			return nil, err
 		}
+		raw.SetMaxIdleConns(32) // as the store keeps them: reopening costs more than an INSERT
 		d := &benchDB{store: st, sqlDB: raw, drop: func() {
 			for _, suffix := range []string{"", "-wal", "-shm"} {
 				os.Remove(path + suffix)

@@ -11,97 +11,11 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"evidock"
-	"evidock/server"
 )
 
 const clipColumns = `id, blake3, size, object_key, file_name, device_serial, officer_no,
 	started_at, clock_offset_ms, corrected_started_at, important,
 	seq, kind, duration_ms, COALESCE(station_id, ''), ingested_at, registered_at`
-
-// RegisterClip stores c and fills in its ID, RegisteredAt and, if zero,
-// CorrectedStartedAt, or, if its digest is registered, fills c with the
-// stored clip and returns created == false. It returns EINVALID for a
-// malformed clip (see server.ValidateClip) or an unknown station,
-// ECONFLICT if the stored clip has another size, and EUNAVAILABLE if the
-// database cannot be reached.
-//
-// RegisteredAt is the database's clock, not this server's, so that the
-// registration times of clips registered through different servers compare.
-func (db *DB) RegisterClip(ctx context.Context, c *evidock.Clip) (bool, error) {
-	if err := server.ValidateClip(c); err != nil {
-		return false, err
-	}
-	op := "register clip " + c.Digest.String()
-
-	// Look first: most repeats are a station retrying, and an INSERT that
-	// then does nothing would still use up an identity value.
-	stored, err := db.findClip(ctx, c.Digest)
-	if err != nil && evidock.ErrorCode(err) != evidock.ENOTFOUND {
-		return false, err
-	}
-	created := false
-	if stored == nil {
-		var station any // NULL for clips that came through no station
-		if c.StationID != "" {
-			station = c.StationID
-		}
-		// DO NOTHING rather than an upsert: a stored clip is never
-		// changed (Art. 17), and the triggers would refuse an update
-		// anyway. A conflict here is another server registering the
-		// same digest at this moment; the INSERT waits for it to commit.
-		//
-		// The clip and its entry in the transparency log go in one
-		// transaction, which takes the log's lock first (see
-		// appendToLog): a clip is never registered without its entry,
-		// and servers sharing the database append one at a time.
-		lostRace := false
-		err = pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
-			if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", logLockKey); err != nil {
-				return err
-			}
-			var err error
-			stored, err = scanClip(tx.QueryRow(ctx, `INSERT INTO clips (blake3, size, object_key, file_name, device_serial,
-			officer_no, started_at, clock_offset_ms, corrected_started_at, important,
-			seq, kind, duration_ms, station_id, ingested_at, registered_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, statement_timestamp())
-			ON CONFLICT (blake3) DO NOTHING
-			RETURNING `+clipColumns,
-				c.Digest[:], c.Size, c.ObjectKey, c.FileName, c.DeviceSerial,
-				c.OfficerNo, toDB(c.StartedAt), c.ClockOffsetMS, toDB(c.CorrectedStartedAt), c.Important,
-				c.Seq, string(c.Kind), c.DurationMS, station, toDB(c.IngestedAt)))
-			if errors.Is(err, pgx.ErrNoRows) {
-				lostRace = true
-			}
-			if err != nil {
-				return err
-			}
-			if err := appendToLog(ctx, tx, stored); err != nil {
-				return fmt.Errorf("append to the transparency log: %w", err)
-			}
-			return nil
-		})
-		switch {
-		case err == nil:
-			created = true
-		case lostRace:
-			// Lost the race: a new statement sees the winner's row.
-			if stored, err = db.findClip(ctx, c.Digest); err != nil {
-				return false, err
-			}
-		case pgCode(err) == codeForeignKeyViolation:
-			return false, evidock.WrapError(evidock.EINVALID, err, "clip: station_id %q is not a registered station", c.StationID)
-		default:
-			return false, dbError(op, err)
-		}
-	}
-	if stored.Size != c.Size {
-		return false, evidock.Errorf(evidock.ECONFLICT,
-			"clip %s is registered with %d bytes, not %d: the same digest cannot have two sizes, so one of the uploads is damaged",
-			c.Digest, stored.Size, c.Size)
-	}
-	*c = *stored
-	return created, nil
-}
 
 // FindClipByDigest returns the clip with digest d, ENOTFOUND, or EUNAVAILABLE
 // if the database cannot be reached.

@@ -20,39 +20,77 @@ var _ translog.HashStore = (*DB)(nil)
 // whichever way, and so never outlives a crashed server.
 const logLockKey int64 = 0x65766964_6c6f6731
 
-// appendToLog appends clip c, as stored, to the transparency log in tx,
-// unless it is there already. It takes the log's lock for the rest of tx.
-func appendToLog(ctx context.Context, tx pgx.Tx, c *evidock.Clip) error {
+// logWriter appends clips to the transparency log in one transaction:
+// it takes the log's lock for the rest of the transaction when made, and
+// writes the entries it gathers with one statement per table at flush.
+type logWriter struct {
+	tx      pgx.Tx
+	a       *translog.Appender
+	entries []*translog.Entry
+}
+
+func newLogWriter(ctx context.Context, tx pgx.Tx) (*logWriter, error) {
 	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", logLockKey); err != nil {
+		return nil, err
+	}
+	n, err := logSize(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
+	read := func(indexes []int64) ([]evidock.LogHash, error) { return readLogHashes(ctx, tx, indexes) }
+	return &logWriter{tx: tx, a: translog.NewAppender(n, read)}, nil
+}
+
+// add appends clip c, as stored and known to be missing from the log.
+func (w *logWriter) add(c *evidock.Clip) error {
+	e, err := w.a.Append(c)
+	if err != nil {
 		return err
 	}
+	w.entries = append(w.entries, e)
+	return nil
+}
+
+// addIfMissing appends clip c, as stored, unless it is in the log already.
+func (w *logWriter) addIfMissing(ctx context.Context, c *evidock.Clip) error {
 	var idx int64
-	switch err := tx.QueryRow(ctx, "SELECT idx FROM log_records WHERE clip_id = $1", c.ID).Scan(&idx); {
+	switch err := w.tx.QueryRow(ctx, "SELECT idx FROM log_records WHERE clip_id = $1", c.ID).Scan(&idx); {
 	case err == nil:
 		return nil
 	case !errors.Is(err, pgx.ErrNoRows):
 		return err
 	}
-	n, err := logSize(ctx, tx)
-	if err != nil {
+	for _, e := range w.entries {
+		if e.ClipID == c.ID {
+			return nil
+		}
+	}
+	return w.add(c)
+}
+
+// flush writes the gathered entries.
+func (w *logWriter) flush(ctx context.Context) error {
+	if len(w.entries) == 0 {
+		return nil
+	}
+	var (
+		idx, clipIDs, hashIDs []int64
+		digests, hashes       [][]byte
+		records               []string
+	)
+	for _, e := range w.entries {
+		idx, clipIDs = append(idx, e.Index), append(clipIDs, e.ClipID)
+		digests, records = append(digests, e.Digest[:]), append(records, string(e.Record))
+		for i, h := range e.Hashes {
+			hashIDs, hashes = append(hashIDs, e.HashIndex+int64(i)), append(hashes, h[:])
+		}
+	}
+	if _, err := w.tx.Exec(ctx, `INSERT INTO log_records (idx, clip_id, blake3, record)
+		SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bytea[], $4::text[])`, idx, clipIDs, digests, records); err != nil {
 		return err
 	}
-	e, err := translog.NewEntry(n, c, func(indexes []int64) ([]evidock.LogHash, error) {
-		return readLogHashes(ctx, tx, indexes)
-	})
-	if err != nil {
-		return err
-	}
-	if _, err := tx.Exec(ctx, "INSERT INTO log_records (idx, clip_id, blake3, record) VALUES ($1, $2, $3, $4)",
-		e.Index, e.ClipID, e.Digest[:], string(e.Record)); err != nil {
-		return err
-	}
-	ids := make([]int64, len(e.Hashes))
-	hashes := make([][]byte, len(e.Hashes))
-	for i, h := range e.Hashes {
-		ids[i], hashes[i] = e.HashIndex+int64(i), h[:]
-	}
-	_, err = tx.Exec(ctx, "INSERT INTO log_hashes (id, hash) SELECT * FROM unnest($1::bigint[], $2::bytea[])", ids, hashes)
+	_, err := w.tx.Exec(ctx, "INSERT INTO log_hashes (id, hash) SELECT * FROM unnest($1::bigint[], $2::bytea[])", hashIDs, hashes)
+	w.entries = w.entries[:0]
 	return err
 }
 
@@ -178,7 +216,8 @@ func (db *DB) AppendMissingClips(ctx context.Context) (int, error) {
 		err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
 			// Lock before looking, so that the clips found are still
 			// missing when they are appended.
-			if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", logLockKey); err != nil {
+			w, err := newLogWriter(ctx, tx)
+			if err != nil {
 				return err
 			}
 			rows, err := tx.Query(ctx, "SELECT "+clipColumns+` FROM clips
@@ -201,12 +240,12 @@ func (db *DB) AppendMissingClips(ctx context.Context) (int, error) {
 				return err
 			}
 			for _, c := range clips {
-				if err := appendToLog(ctx, tx, c); err != nil {
+				if err := w.add(c); err != nil {
 					return fmt.Errorf("clip %s: %w", c.Digest, err)
 				}
 			}
 			n = len(clips)
-			return nil
+			return w.flush(ctx)
 		})
 		if err != nil {
 			return total, dbError("append missing clips to the log", err)

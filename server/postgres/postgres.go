@@ -47,6 +47,7 @@ import (
 
 	"evidock"
 	"evidock/internal/migrate"
+	"evidock/server"
 )
 
 var (
@@ -63,11 +64,19 @@ var migrationFS embed.FS
 // chosen by another application sharing the database.
 const migrationLockKey int64 = 0x65766964_6f636b31
 
+// defaultMaxConns is the connections one server keeps at most when the
+// connection string does not say (pool_max_conns).
+const defaultMaxConns = 16
+
 // DB is a pool of connections to a PostgreSQL registry database. It is safe
 // for concurrent use.
 type DB struct {
 	pool   *pgxpool.Pool
 	target string
+
+	// registrations gathers concurrent RegisterClip calls into shared
+	// transactions.
+	registrations *server.Batcher[*registration]
 }
 
 // Open connects to the PostgreSQL database that dsn names and applies any
@@ -94,11 +103,19 @@ func open(ctx context.Context, dsn string, upTo int) (*DB, error) {
 			"postgres: the connection string cannot be parsed: write it as postgres://USER@HOST:5432/DATABASE?sslmode=verify-full or as host=HOST user=USER dbname=DATABASE")
 	}
 	target := describe(cfg.ConnConfig)
+	if !strings.Contains(dsn, "pool_max_conns") {
+		// pgx's default, the number of CPUs (at least 4), starves a
+		// server whose requests mostly wait on the network: registering
+		// one clip takes several queries, and a registration batch holds
+		// a connection while it commits.
+		cfg.MaxConns = defaultMaxConns
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, dbError("open "+target, err)
 	}
 	db := &DB{pool: pool, target: target}
+	db.registrations = server.NewBatcher(registerBatchMax, db.registerBatch)
 	if err := db.Ping(ctx); err != nil {
 		pool.Close()
 		return nil, err

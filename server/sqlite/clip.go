@@ -6,80 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
-
-	sqlite3 "modernc.org/sqlite/lib"
 
 	"evidock"
-	"evidock/server"
 )
 
 const clipColumns = `id, blake3, size, object_key, file_name, device_serial, officer_no,
 	started_at, clock_offset_ms, corrected_started_at, important,
 	seq, kind, duration_ms, COALESCE(station_id, ''), ingested_at, registered_at`
-
-// RegisterClip stores c and fills in its ID, RegisteredAt and, if zero,
-// CorrectedStartedAt, or, if its digest is registered, fills c with the
-// stored clip and returns created == false. It returns EINVALID for a
-// malformed clip (see server.ValidateClip) or an unknown station,
-// ECONFLICT if the stored clip has another size, and EUNAVAILABLE if the
-// database stays locked.
-func (db *DB) RegisterClip(ctx context.Context, c *evidock.Clip) (bool, error) {
-	if err := server.ValidateClip(c); err != nil {
-		return false, err
-	}
-	tx, err := db.db.BeginTx(ctx, nil) // BEGIN IMMEDIATE: see the package comment
-	if err != nil {
-		return false, dbError("register clip", err)
-	}
-	defer tx.Rollback()
-
-	// DO NOTHING rather than an upsert: a stored clip is never changed
-	// (Art. 17), and the triggers would refuse an update anyway.
-	res, err := tx.ExecContext(ctx, `INSERT INTO clips (blake3, size, object_key, file_name, device_serial,
-		officer_no, started_at, clock_offset_ms, corrected_started_at, important,
-		seq, kind, duration_ms, station_id, ingested_at, registered_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (blake3) DO NOTHING`,
-		c.Digest.String(), c.Size, c.ObjectKey, c.FileName, c.DeviceSerial,
-		// Microseconds, as PostgreSQL keeps them, so that both stores
-		// hand back the same times for the same clip.
-		c.OfficerNo, formatTime(c.StartedAt.Truncate(time.Microsecond)),
-		c.ClockOffsetMS, formatTime(c.CorrectedStartedAt.Truncate(time.Microsecond)), c.Important,
-		c.Seq, string(c.Kind), c.DurationMS,
-		sql.NullString{String: c.StationID, Valid: c.StationID != ""},
-		formatTime(c.IngestedAt.Truncate(time.Microsecond)),
-		formatTime(db.now().Truncate(time.Microsecond)))
-	if err != nil {
-		if sqliteCode(err) == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY {
-			return false, evidock.WrapError(evidock.EINVALID, err, "clip: station_id %q is not a registered station", c.StationID)
-		}
-		return false, dbError("register clip "+c.Digest.String(), err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return false, dbError("register clip "+c.Digest.String(), err)
-	}
-	stored, err := scanClip(tx.QueryRowContext(ctx, "SELECT "+clipColumns+" FROM clips WHERE blake3 = ?", c.Digest.String()))
-	if err != nil {
-		return false, dbError("read back clip "+c.Digest.String(), err)
-	}
-	if stored.Size != c.Size {
-		return false, evidock.Errorf(evidock.ECONFLICT,
-			"clip %s is registered with %d bytes, not %d: the same digest cannot have two sizes, so one of the uploads is damaged",
-			c.Digest, stored.Size, c.Size)
-	}
-	// In the same transaction: a clip is never registered without its
-	// entry in the transparency log (see package translog).
-	if err := appendToLog(ctx, tx, stored); err != nil {
-		return false, dbError("append clip "+c.Digest.String()+" to the transparency log", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return false, dbError("register clip "+c.Digest.String(), err)
-	}
-	*c = *stored
-	return n == 1, nil
-}
 
 // FindClipByDigest returns the clip with digest d, or ENOTFOUND.
 func (db *DB) FindClipByDigest(ctx context.Context, d evidock.Digest) (*evidock.Clip, error) {

@@ -19,10 +19,22 @@ type queryer interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// appendToLog appends clip c, as stored, to the transparency log in tx,
-// unless it is there already. tx is a write transaction, which in SQLite
-// holds the database's one write lock: appends never interleave.
-func appendToLog(ctx context.Context, tx *sql.Tx, c *evidock.Clip) error {
+// newAppender returns the appender for the log as tx sees it. tx is a
+// write transaction, which in SQLite holds the database's one write lock:
+// appends never interleave.
+func newAppender(ctx context.Context, tx *sql.Tx) (*translog.Appender, error) {
+	n, err := logSize(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
+	return translog.NewAppender(n, func(indexes []int64) ([]evidock.LogHash, error) {
+		return readLogHashes(ctx, tx, indexes)
+	}), nil
+}
+
+// appendToLog appends clip c, as stored, to the log of a, in tx, unless it
+// is there already.
+func appendToLog(ctx context.Context, tx *sql.Tx, a *translog.Appender, c *evidock.Clip) error {
 	var idx int64
 	switch err := tx.QueryRowContext(ctx, "SELECT idx FROM log_records WHERE clip_id = ?", c.ID).Scan(&idx); {
 	case err == nil:
@@ -30,13 +42,13 @@ func appendToLog(ctx context.Context, tx *sql.Tx, c *evidock.Clip) error {
 	case !errors.Is(err, sql.ErrNoRows):
 		return err
 	}
-	n, err := logSize(ctx, tx)
-	if err != nil {
-		return err
-	}
-	e, err := translog.NewEntry(n, c, func(indexes []int64) ([]evidock.LogHash, error) {
-		return readLogHashes(ctx, tx, indexes)
-	})
+	return writeEntry(ctx, tx, a, c)
+}
+
+// writeEntry appends clip c, known to be missing from the log, to the log
+// of a, in tx.
+func writeEntry(ctx context.Context, tx *sql.Tx, a *translog.Appender, c *evidock.Clip) error {
+	e, err := a.Append(c)
 	if err != nil {
 		return err
 	}
@@ -200,8 +212,12 @@ func (db *DB) appendMissing(ctx context.Context) (int, error) {
 	if err := rows.Err(); err != nil {
 		return 0, err
 	}
+	a, err := newAppender(ctx, tx)
+	if err != nil {
+		return 0, err
+	}
 	for _, c := range clips {
-		if err := appendToLog(ctx, tx, c); err != nil {
+		if err := writeEntry(ctx, tx, a, c); err != nil {
 			return 0, fmt.Errorf("clip %s: %w", c.Digest, err)
 		}
 	}

@@ -30,6 +30,7 @@ import (
 
 	"evidock"
 	"evidock/internal/migrate"
+	"evidock/server"
 )
 
 var (
@@ -46,6 +47,10 @@ var migrationFS embed.FS
 // behind each other rather than fail.
 const busyTimeout = 10 * time.Second
 
+// maxIdleConns is how many connections the pool keeps open between
+// requests: enough for a server's concurrent readers.
+const maxIdleConns = 32
+
 // timeFormat stores times in UTC with a fixed width, so that the text order
 // of stored times is their time order.
 const timeFormat = "2006-01-02T15:04:05.000000000Z"
@@ -55,6 +60,10 @@ type DB struct {
 	db   *sql.DB
 	path string
 	now  func() time.Time
+
+	// registrations gathers concurrent RegisterClip calls into shared
+	// transactions.
+	registrations *server.Batcher[*registration]
 }
 
 // Open opens (creating it and its directory if needed) the SQLite database at
@@ -94,7 +103,12 @@ func open(ctx context.Context, path string, upTo int) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
+	// Keep connections open: database/sql keeps only two idle by default,
+	// and every new SQLite connection re-reads the schema and re-applies
+	// the pragmas, which costs more than the query it was opened for.
+	sqldb.SetMaxIdleConns(maxIdleConns)
 	db := &DB{db: sqldb, path: path, now: time.Now}
+	db.registrations = server.NewBatcher(registerBatchMax, db.registerBatch)
 	if err := db.Ping(ctx); err != nil {
 		sqldb.Close()
 		return nil, err

@@ -192,6 +192,65 @@ func RunHashStore(t *testing.T, open func(t *testing.T) LogStore) {
 		store := open(t)
 		AssertConcurrentLog(t, []LogStore{store}, 6, 5)
 	})
+
+	// Registrations made at once share transactions (group commit); a
+	// clip that fails must fail alone, and the others must be
+	// registered and logged as if it were not there.
+	t.Run("ConcurrentFaultsStayOwn", func(t *testing.T) {
+		store := open(t)
+		const n = 24
+		clips := make([]*evidock.Clip, n)
+		for i := range clips {
+			clips[i] = NewClip(fmt.Appendf(nil, "batch %d", i), "A123456", "100001", day(1, 0).Add(time.Duration(i)*time.Minute), i+1)
+		}
+		// Every sixth clip names a station that does not exist; every
+		// sixth, from the third, repeats an earlier digest with
+		// another size.
+		wantErr := map[int]string{}
+		for i := 0; i < n; i += 6 {
+			clips[i].StationID = "no-such-station"
+			wantErr[i] = evidock.EINVALID
+		}
+		mustRegister(t, store, clips[1])
+		for i := 3; i < n; i += 6 {
+			*clips[i] = *clips[1]
+			clips[i].ID = 0
+			clips[i].Size++
+			wantErr[i] = evidock.ECONFLICT
+		}
+		var wg sync.WaitGroup
+		errs := make([]error, n)
+		for i := range clips {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, errs[i] = store.RegisterClip(ctx, clips[i])
+			}()
+		}
+		wg.Wait()
+		good := 0
+		for i, err := range errs {
+			if code := evidock.ErrorCode(err); code != wantErr[i] {
+				t.Errorf("clip %d: RegisterClip error %v (code %q); want code %q", i, err, code, wantErr[i])
+			}
+			if wantErr[i] == "" {
+				good++
+				if _, _, err := store.FindLogRecord(ctx, clips[i].Digest); err != nil {
+					t.Errorf("clip %d is registered but not in the log: %v", i, err)
+				}
+			}
+		}
+		// clips[1] was registered first and repeated by itself in the
+		// batch: it counts once.
+		if size, err := store.LogSize(ctx); err != nil || size != int64(good) {
+			t.Errorf("LogSize = %d, %v; want %d, each registered clip once", size, err, good)
+		}
+		for i := 0; i < n; i += 6 {
+			if _, err := store.FindClipByDigest(ctx, clips[i].Digest); evidock.ErrorCode(err) != evidock.ENOTFOUND {
+				t.Errorf("clip %d with an unknown station: FindClipByDigest error %v; want ENOTFOUND", i, err)
+			}
+		}
+	})
 }
 
 // AssertConcurrentLog registers workers*perWorker clips from workers

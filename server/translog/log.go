@@ -81,7 +81,7 @@ func hashReader(read func([]int64) ([]evidock.LogHash, error)) tlog.HashReader {
 			return nil, err
 		}
 		if len(hs) != len(indexes) {
-			return nil, fmt.Errorf("log: read %d stored hashes, asked for %d", len(hs), len(indexes))
+			return nil, errHashCount(len(hs), len(indexes))
 		}
 		out := make([]tlog.Hash, len(hs))
 		for i, h := range hs {
@@ -99,6 +99,9 @@ type Log struct {
 	store  HashStore
 	signer note.Signer
 	vkey   string
+
+	hashes hashCache        // stored hashes read, never stale
+	latest signedCheckpoint // the newest checkpoint signed
 }
 
 // New returns the log kept in store whose checkpoints skey signs; the key's
@@ -136,11 +139,18 @@ func (l *Log) CatchUp(ctx context.Context) (int, error) {
 }
 
 func (l *Log) reader(ctx context.Context) tlog.HashReader {
-	return hashReader(func(indexes []int64) ([]evidock.LogHash, error) { return l.store.ReadLogHashes(ctx, indexes) })
+	return hashReader(func(indexes []int64) ([]evidock.LogHash, error) {
+		return l.hashes.read(indexes, func(missing []int64) ([]evidock.LogHash, error) {
+			return l.store.ReadLogHashes(ctx, missing)
+		})
+	})
 }
 
 // checkpoint returns the signed checkpoint of the tree of size n.
 func (l *Log) checkpoint(ctx context.Context, n int64) ([]byte, Checkpoint, error) {
+	if signed, c, ok := l.latest.get(n); ok {
+		return signed, c, nil
+	}
 	root, err := tlog.TreeHash(n, l.reader(ctx))
 	if err != nil {
 		return nil, Checkpoint{}, fmt.Errorf("log: root of %d records: %w", n, err)
@@ -150,6 +160,7 @@ func (l *Log) checkpoint(ctx context.Context, n int64) ([]byte, Checkpoint, erro
 	if err != nil {
 		return nil, c, err
 	}
+	l.latest.put(c, signed)
 	return signed, c, nil
 }
 
@@ -253,4 +264,71 @@ func toTlog(hs []evidock.LogHash) []tlog.Hash {
 		out[i] = tlog.Hash(h)
 	}
 	return out
+}
+
+// Appender makes the entries of clips appended one after another to a log
+// of n records in one transaction, as a store registering a batch of clips
+// does: the stored hashes of its own entries are served from memory, the
+// rest by read.
+type Appender struct {
+	n     int64
+	read  func(indexes []int64) ([]evidock.LogHash, error)
+	fresh map[int64]evidock.LogHash
+}
+
+// NewAppender returns an Appender for a log of n records whose stored
+// hashes read returns. The store must hold the log's lock from the time it
+// reads n until it commits the entries.
+func NewAppender(n int64, read func(indexes []int64) ([]evidock.LogHash, error)) *Appender {
+	return &Appender{n: n, read: read, fresh: make(map[int64]evidock.LogHash)}
+}
+
+// Append returns the entry that appends c, as stored, at the log's end, and
+// counts it as appended; see NewEntry for its errors.
+func (a *Appender) Append(c *evidock.Clip) (*Entry, error) {
+	e, err := NewEntry(a.n, c, a.readHashes)
+	if err != nil {
+		return nil, err
+	}
+	for i, h := range e.Hashes {
+		a.fresh[e.HashIndex+int64(i)] = h
+	}
+	a.n++
+	return e, nil
+}
+
+// readHashes reads the hashes at indexes, from memory where it can.
+func (a *Appender) readHashes(indexes []int64) ([]evidock.LogHash, error) {
+	out := make([]evidock.LogHash, len(indexes))
+	var missing []int64
+	for i, x := range indexes {
+		h, ok := a.fresh[x]
+		if !ok {
+			missing = append(missing, x)
+			continue
+		}
+		out[i] = h
+	}
+	if len(missing) == 0 {
+		return out, nil
+	}
+	read, err := a.read(missing)
+	if err != nil {
+		return nil, err
+	}
+	if len(read) != len(missing) {
+		return nil, errHashCount(len(read), len(missing))
+	}
+	j := 0
+	for i, x := range indexes {
+		if _, ok := a.fresh[x]; !ok {
+			out[i] = read[j]
+			j++
+		}
+	}
+	return out, nil
+}
+
+func errHashCount(got, want int) error {
+	return fmt.Errorf("log: read %d stored hashes, asked for %d", got, want)
 }

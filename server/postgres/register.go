@@ -1,0 +1,163 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+
+	"github.com/jackc/pgx/v5"
+
+	"evidock"
+	"evidock/server"
+)
+
+// registerBatchMax bounds the clips registered in one transaction.
+const registerBatchMax = 64
+
+// registration is one RegisterClip call waiting for its batch.
+type registration struct {
+	clip    *evidock.Clip
+	created bool
+	err     error
+}
+
+// RegisterClip stores c and fills in its ID, RegisteredAt and, if zero,
+// CorrectedStartedAt, or, if its digest is registered, fills c with the
+// stored clip and returns created == false. It returns EINVALID for a
+// malformed clip (see server.ValidateClip) or an unknown station,
+// ECONFLICT if the stored clip has another size, and EUNAVAILABLE if the
+// database cannot be reached.
+//
+// RegisteredAt is the database's clock, not this server's, so that the
+// registration times of clips registered through different servers compare.
+//
+// Clips registered at the same moment share one transaction (see
+// server.Batcher), and so one commit and one turn at the transparency
+// log's lock, which every server sharing the database takes to append.
+func (db *DB) RegisterClip(ctx context.Context, c *evidock.Clip) (bool, error) {
+	if err := server.ValidateClip(c); err != nil {
+		return false, err
+	}
+	r := &registration{clip: c}
+	if err := db.registrations.Do(ctx, r); err != nil {
+		return false, dbError("register clip "+c.Digest.String(), err)
+	}
+	return r.created, r.err
+}
+
+// registerBatch registers the clips of batch in one transaction, or, if
+// that fails, each in a transaction of its own, so that one clip's fault
+// (an unknown station aborts the whole transaction) reaches only its own
+// caller.
+func (db *DB) registerBatch(ctx context.Context, batch []*registration) {
+	err := db.registerTx(ctx, batch)
+	if err == nil {
+		return
+	}
+	if len(batch) == 1 {
+		batch[0].err = err
+		return
+	}
+	for _, r := range batch {
+		if err := db.registerTx(ctx, []*registration{r}); err != nil {
+			r.err = err
+		}
+	}
+}
+
+// registerTx inserts the clips of batch and appends the new ones to the
+// transparency log in one transaction: a clip is never registered without
+// its entry (see package translog). It fills in each registration's
+// outcome only once the transaction has committed, and returns the error
+// that stopped the transaction.
+func (db *DB) registerTx(ctx context.Context, batch []*registration) error {
+	type outcome struct {
+		stored  *evidock.Clip
+		created bool
+		err     error
+	}
+	out := make([]outcome, len(batch))
+	tx, err := db.pool.Begin(ctx)
+	if err != nil {
+		return dbError("register clips", err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+
+	// The log's lock first: taken after the inserts, two servers inserting
+	// the same digest could each wait for the other.
+	log, err := newLogWriter(ctx, tx)
+	if err != nil {
+		return dbError("register clips", err)
+	}
+	for i, r := range batch {
+		c := r.clip
+		stored, created, err := insertClip(ctx, tx, c)
+		if err != nil {
+			return err
+		}
+		if stored.Size != c.Size {
+			out[i].err = evidock.Errorf(evidock.ECONFLICT,
+				"clip %s is registered with %d bytes, not %d: the same digest cannot have two sizes, so one of the uploads is damaged",
+				c.Digest, stored.Size, c.Size)
+			continue
+		}
+		// A clip stored before has its entry, unless an older server
+		// stored it; only new ones are surely missing from the log.
+		if created {
+			err = log.add(stored)
+		} else {
+			err = log.addIfMissing(ctx, stored)
+		}
+		if err != nil {
+			return dbError("append clip "+c.Digest.String()+" to the transparency log", err)
+		}
+		out[i] = outcome{stored: stored, created: created}
+	}
+	if err := log.flush(ctx); err != nil {
+		return dbError("append clips to the transparency log", err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return dbError("register clips", err)
+	}
+	for i, r := range batch {
+		if r.err = out[i].err; r.err == nil {
+			*r.clip, r.created = *out[i].stored, out[i].created
+		}
+	}
+	return nil
+}
+
+// insertClip inserts c unless its digest is stored, and returns the stored
+// clip and whether it is new.
+func insertClip(ctx context.Context, tx pgx.Tx, c *evidock.Clip) (*evidock.Clip, bool, error) {
+	var station any // NULL for clips that came through no station
+	if c.StationID != "" {
+		station = c.StationID
+	}
+	// DO NOTHING rather than an upsert: a stored clip is never changed
+	// (Art. 17), and the triggers would refuse an update anyway. A
+	// conflict with another server registering the same digest at this
+	// moment waits for it to commit.
+	stored, err := scanClip(tx.QueryRow(ctx, `INSERT INTO clips (blake3, size, object_key, file_name, device_serial,
+		officer_no, started_at, clock_offset_ms, corrected_started_at, important,
+		seq, kind, duration_ms, station_id, ingested_at, registered_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, statement_timestamp())
+		ON CONFLICT (blake3) DO NOTHING
+		RETURNING `+clipColumns,
+		c.Digest[:], c.Size, c.ObjectKey, c.FileName, c.DeviceSerial,
+		c.OfficerNo, toDB(c.StartedAt), c.ClockOffsetMS, toDB(c.CorrectedStartedAt), c.Important,
+		c.Seq, string(c.Kind), c.DurationMS, station, toDB(c.IngestedAt)))
+	switch {
+	case err == nil:
+		return stored, true, nil
+	case errors.Is(err, pgx.ErrNoRows):
+		// Stored already: a new statement sees it.
+		stored, err = scanClip(tx.QueryRow(ctx, "SELECT "+clipColumns+" FROM clips WHERE blake3 = $1", c.Digest[:]))
+		if err != nil {
+			return nil, false, dbError("read back clip "+c.Digest.String(), err)
+		}
+		return stored, false, nil
+	case pgCode(err) == codeForeignKeyViolation:
+		return nil, false, evidock.WrapError(evidock.EINVALID, err, "clip: station_id %q is not a registered station", c.StationID)
+	}
+	return nil, false, dbError("register clip "+c.Digest.String(), err)
+}
