@@ -10,11 +10,14 @@ import (
 // accessCond returns the condition on clips that a keeps: clips of the
 // officers of a.Units, clips named in a.Clips, and clips linked to a case in
 // a.Cases; "0 = 1" if a is empty. param adds an argument and returns its
-// placeholder; each list is one array parameter.
+// placeholder; each list is one array parameter. The officers and the
+// linked clips are looked up once, as arrays (ARRAY(SELECT ...)), so that
+// the planner scans the clips' indexes for them (officer and time, id)
+// rather than joining against every clip.
 func accessCond(a *evidock.ClipAccess, param func(arg any) string) string {
 	var terms []string
 	if len(a.Units) > 0 {
-		terms = append(terms, "officer_no IN (SELECT officer_no FROM officers WHERE unit_code = ANY("+param(a.Units)+"))")
+		terms = append(terms, "officer_no = ANY(ARRAY(SELECT officer_no FROM officers WHERE unit_code = ANY("+param(a.Units)+")))")
 	}
 	if len(a.Clips) > 0 {
 		ds := make([][]byte, len(a.Clips))
@@ -24,7 +27,7 @@ func accessCond(a *evidock.ClipAccess, param func(arg any) string) string {
 		terms = append(terms, "blake3 = ANY("+param(ds)+")")
 	}
 	if len(a.Cases) > 0 {
-		terms = append(terms, "id IN ("+fmt.Sprintf(confirmedClips, param(a.Cases))+")")
+		terms = append(terms, "id = ANY(ARRAY("+fmt.Sprintf(confirmedClips, param(a.Cases))+"))")
 	}
 	if len(terms) == 0 {
 		return "0 = 1"
