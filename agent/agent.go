@@ -246,12 +246,13 @@ func (a *Agent) wakeAll() {
 
 // transition durably moves r to state and wakes the stage that takes it next.
 func (a *Agent) transition(ctx context.Context, r *Recording, state State) error {
-	return a.transitionWhy(ctx, r, state, "")
+	return a.transitionWhy(ctx, r, state, "", "")
 }
 
-// transitionWhy is transition with a note on why r is in its new state.
-func (a *Agent) transitionWhy(ctx context.Context, r *Recording, state State, why string) error {
-	r.State, r.Error = state, why
+// transitionWhy is transition with a note on why r is in its new state:
+// its code, and the English text with the detail.
+func (a *Agent) transitionWhy(ctx context.Context, r *Recording, state State, code NoteCode, why string) error {
+	r.State, r.ErrorCode, r.Error = state, code, why
 	if err := a.State.UpdateRecording(ctx, r); err != nil {
 		return err
 	}

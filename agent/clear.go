@@ -45,11 +45,11 @@ const (
 // A second read that differs keeps the file on the recorder, with an alarm.
 func (a *Agent) clear(ctx context.Context, r *Recording) error {
 	if a.ClearAfter == ClearNever {
-		return a.transitionWhy(ctx, r, StateKept, "clear_after is never: left on the recorder")
+		return a.transitionWhy(ctx, r, StateKept, NoteKeptByConfig, "clear_after is never: left on the recorder")
 	}
 	if r.State == StateRegistered {
 		if r.ClipID == 0 || r.Receipt == "" {
-			return evidock.Errorf(evidock.EINTERNAL, "clear %s: no receipt from the case server", r.FileName)
+			return noted(NoteNoReceipt, evidock.Errorf(evidock.EINTERNAL, "clear %s: no receipt from the case server", r.FileName))
 		}
 		if err := a.verifyStored(ctx, r); err != nil {
 			return fmt.Errorf("clear %s: %w", r.FileName, err)
@@ -60,20 +60,20 @@ func (a *Agent) clear(ctx context.Context, r *Recording) error {
 				// Gone from a recorder that is still here: deleted by us
 				// before (a scan may have seen it just before), or on the
 				// recorder. The footage is safe, and nothing is left to clear.
-				return a.transitionWhy(ctx, r, StateCleared, "already gone from the recorder")
+				return a.transitionWhy(ctx, r, StateCleared, NoteAlreadyCleared, "already gone from the recorder")
 			}
 			if err != nil {
-				return fmt.Errorf("clear %s: second read (unplugged?): %w", r.FileName, err)
+				return noted(NoteClearUnplugged, fmt.Errorf("clear %s: second read (unplugged?): %w", r.FileName, err))
 			}
 			d, n, err := evidock.DigestOf(f)
 			f.Close()
 			if err != nil {
-				return fmt.Errorf("clear %s: second read: %w", r.FileName, err)
+				return noted(NoteClearRead, fmt.Errorf("clear %s: second read: %w", r.FileName, err))
 			}
 			if d != r.Digest || n != r.Size {
 				a.Logger.Error("ALARM: recorder gave different bytes on a second read; not cleared",
 					"file", r.FileName, "volume", r.Volume, "first", r.Digest, "second", d, "bytes", n)
-				return a.transitionWhy(ctx, r, StateKept, fmt.Sprintf(
+				return a.transitionWhy(ctx, r, StateKept, NoteRereadMismatch, fmt.Sprintf(
 					"ALARM: second read gave %d bytes with blake3 %s, first read %d bytes with %s: not cleared; check the recorder and its cable",
 					n, d, r.Size, r.Digest))
 			}
@@ -86,19 +86,19 @@ func (a *Agent) clear(ctx context.Context, r *Recording) error {
 	// copy: deleting it does not clear the recorder, so say so.
 	if _, err := os.Stat(filepath.Join(r.Volume, spoolMarker)); err == nil {
 		if err := os.Remove(filepath.Join(r.Volume, filepath.FromSlash(r.RelPath))); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("clear %s: %w", r.FileName, err)
+			return noted(NoteClearFailed, fmt.Errorf("clear %s: %w", r.FileName, err))
 		}
-		return a.transitionWhy(ctx, r, StateKept, "pulled over serial: safe; the recorder keeps its copy (the serial protocol cannot delete)")
+		return a.transitionWhy(ctx, r, StateKept, NoteKeptSerial, "pulled over serial: safe; the recorder keeps its copy (the serial protocol cannot delete)")
 	}
 	// A file already gone from a volume that is still
 	// there was deleted by us before a crash; a volume that is gone was
 	// unplugged, and the recording is cleared at its next dock.
 	if !volumePresent(r.Volume) {
-		return fmt.Errorf("clear %s: recorder unplugged before it was cleared", r.FileName)
+		return noted(NoteClearUnplugged, fmt.Errorf("clear %s: recorder unplugged before it was cleared", r.FileName))
 	}
 	err := os.Remove(filepath.Join(r.Volume, filepath.FromSlash(r.RelPath)))
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("clear %s: %w", r.FileName, err)
+		return noted(NoteClearFailed, fmt.Errorf("clear %s: %w", r.FileName, err))
 	}
 	a.Logger.Info("cleared from recorder", "file", r.FileName, "volume", r.Volume, "clip", r.ClipID)
 	return a.transition(ctx, r, StateCleared)

@@ -40,7 +40,7 @@ func (a *Agent) ingest(ctx context.Context, r *Recording) error {
 	}
 	src, err := a.OpenVolume(r.Volume).Open(r.RelPath)
 	if err != nil {
-		return fmt.Errorf("open %s on recorder %s (unplugged?): %w", r.RelPath, r.Volume, err)
+		return noted(NoteRecorderUnplugged, fmt.Errorf("open %s on recorder %s (unplugged?): %w", r.RelPath, r.Volume, err))
 	}
 	defer src.Close()
 	start := time.Now()
@@ -56,10 +56,10 @@ func (a *Agent) ingest(ctx context.Context, r *Recording) error {
 	}
 	if err := os.Rename(partial, final); err != nil {
 		os.Remove(partial)
-		return fmt.Errorf("stage %s: %w", r.FileName, err)
+		return noted(NoteStagingWrite, fmt.Errorf("stage %s: %w", r.FileName, err))
 	}
 	if err := syncDir(a.StagingDir); err != nil {
-		return fmt.Errorf("stage %s: %w", r.FileName, err)
+		return noted(NoteStagingWrite, fmt.Errorf("stage %s: %w", r.FileName, err))
 	}
 	r.Digest, r.StagedPath, r.IngestedAt = digest, final, time.Now()
 	a.counters.copied.Add(r.Size)
@@ -83,7 +83,7 @@ func (a *Agent) checkStagingSpace(ctx context.Context, r *Recording) error {
 		free, err = freeSpace(a.StagingDir)
 	}
 	if err != nil {
-		return fmt.Errorf("staging free space: %w", err)
+		return noted(NoteStagingWrite, fmt.Errorf("staging free space: %w", err))
 	}
 	a.waitingMu.Lock()
 	defer a.waitingMu.Unlock()
@@ -123,11 +123,12 @@ func CopyAndHash(ctx context.Context, src io.Reader, dst string, size int64) (ev
 // copyAndHash writes src to a new file at dst, computing BLAKE3 of the bytes
 // as they pass, and fsyncs it; copied counts the bytes written. It returns
 // errSizeChanged unless exactly want bytes were read, and stops with ctx's
-// error when ctx is done.
+// error when ctx is done. Its other errors are noted as the recorder's
+// (NoteRecorderRead) or the staging disk's (NoteStagingWrite).
 func copyAndHash(ctx context.Context, src io.Reader, dst string, want int64, copied *atomic.Int64) (evidock.Digest, error) {
 	f, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
 	if err != nil {
-		return evidock.Digest{}, err
+		return evidock.Digest{}, noted(NoteStagingWrite, err)
 	}
 	defer f.Close()
 
@@ -205,7 +206,7 @@ func copyAndHash(ctx context.Context, src io.Reader, dst string, want int64, cop
 			break
 		}
 		if rerr != nil {
-			readErr = fmt.Errorf("read after %d bytes: %w", n, rerr)
+			readErr = noted(NoteRecorderRead, fmt.Errorf("read after %d bytes: %w", n, rerr))
 			break
 		}
 	}
@@ -216,12 +217,12 @@ func copyAndHash(ctx context.Context, src io.Reader, dst string, want int64, cop
 	case readErr != nil:
 		return evidock.Digest{}, readErr
 	case werr.Load() != nil:
-		return evidock.Digest{}, werr.Load().(error)
+		return evidock.Digest{}, noted(NoteStagingWrite, werr.Load().(error))
 	case n != want:
 		return evidock.Digest{}, fmt.Errorf("%w: listed %d bytes, read %d", errSizeChanged, want, n)
 	}
 	if err := f.Sync(); err != nil {
-		return evidock.Digest{}, err
+		return evidock.Digest{}, noted(NoteStagingWrite, err)
 	}
-	return h.Digest(), f.Close()
+	return h.Digest(), noted(NoteStagingWrite, f.Close())
 }

@@ -68,7 +68,8 @@ type Recording struct {
 	Important     bool
 
 	State      State
-	Error      string // why the last step failed, or why it was rejected
+	Error      string   // why the last step failed, or why it was rejected, in English
+	ErrorCode  NoteCode // Error as a code that screens say in the officer's language
 	Digest     evidock.Digest
 	StagedPath string
 	UploadID   string

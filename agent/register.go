@@ -39,7 +39,7 @@ func (a *Agent) register(ctx context.Context, r *Recording) error {
 	if a.LogKey != "" {
 		if _, err := translog.VerifyReceipt(a.LogKey, receipt, &sent); err != nil {
 			a.Logger.Error("ALARM: the case server's receipt does not verify; the recorder is not cleared", "file", r.FileName, "err", err)
-			return fmt.Errorf("register %s: receipt: %w", r.FileName, err)
+			return noted(NoteReceiptInvalid, fmt.Errorf("register %s: receipt: %w", r.FileName, err))
 		}
 	}
 	answer, err := json.Marshal(struct {

@@ -106,11 +106,11 @@ func (a *Agent) stage(s stage) func(context.Context) error {
 					backoff := min(time.Second<<min(attempts[r.ID]-1, 6), maxBackoff)
 					notBefore[r.ID] = time.Now().Add(backoff)
 					a.Logger.Warn("will retry", "file", r.FileName, "state", r.State, "in", backoff, "err", res.err)
-					r.Error = res.err.Error()
+					r.ErrorCode, r.Error = noteOf(s.name, res.err), res.err.Error()
 					a.counters.problem(s.name, "retry", res.err)
 				} else {
 					a.Logger.Error("recording failed", "file", r.FileName, "state", r.State, "err", res.err)
-					r.State, r.Error = StateFailed, res.err.Error()
+					r.State, r.ErrorCode, r.Error = StateFailed, noteOf(s.name, res.err), res.err.Error()
 					a.counters.problem(s.name, "failed", res.err)
 				}
 				if err := a.State.UpdateRecording(ctx, r); err != nil {

@@ -8,16 +8,25 @@ import (
 	"time"
 )
 
-// Alarm kinds.
+// AlarmCode is what an alarm's kind starts with: a stable word that screens
+// say in the officer's language (evidock/agent/dockscreen), so every code
+// below needs a text there. It is an alias so that kinds stay plain strings.
+type AlarmCode = string
+
+// Alarm codes.
 const (
-	AlarmStagingFull = "staging_full"
+	// AlarmStagingFull: the staging disk is nearly full; recordings wait on
+	// their recorders for room.
+	AlarmStagingFull AlarmCode = "staging_full"
 	// AlarmRecorderStorage, followed by ":" and a device serial, warns that
 	// a recorder's storage is nearly full.
-	AlarmRecorderStorage = "recorder_storage"
+	AlarmRecorderStorage AlarmCode = "recorder_storage"
 )
 
-// RaiseAlarm shows message under kind until ClearAlarm(kind); a second
-// raise of a kind replaces its message.
+// RaiseAlarm shows message (English, with the detail an administrator
+// needs) under kind until ClearAlarm(kind); a second raise of a kind
+// replaces its message. The kind is an AlarmCode, optionally followed by
+// ":" and the subject it is about (a device serial).
 func (a *Agent) RaiseAlarm(kind, message string) { a.alarms.set(kind, message) }
 
 // ClearAlarm takes down the alarm of kind, if raised.
@@ -25,8 +34,17 @@ func (a *Agent) ClearAlarm(kind string) { a.alarms.clear(kind) }
 
 // Alarm is a condition someone must see and act on.
 type Alarm struct {
-	Kind    string `json:"kind"`
-	Message string `json:"message"`
+	Kind    string    `json:"kind"`              // Code, or Code:Subject; unique among the alarms up
+	Code    AlarmCode `json:"code"`              // what screens translate
+	Subject string    `json:"subject,omitempty"` // what the alarm is about, e.g. a device serial
+	Message string    `json:"message"`           // in English, with the detail
+}
+
+// newAlarm returns the alarm of kind with message, its code and subject
+// read from the kind.
+func newAlarm(kind, message string) Alarm {
+	code, subject, _ := strings.Cut(kind, ":")
+	return Alarm{Kind: kind, Code: code, Subject: subject, Message: message}
 }
 
 // DockStatus is what the dock screen shows: every docked recorder and how
@@ -40,20 +58,27 @@ type DockStatus struct {
 
 // RecorderStatus is one docked recorder (one volume under the mount root).
 type RecorderStatus struct {
-	Volume       string            `json:"volume"`
-	DeviceSerial string            `json:"device_serial"`
-	OfficerNo    string            `json:"officer_no"`
-	FilesDone    int               `json:"files_done"` // safe in the store and registered, or never ingestable
-	FilesTotal   int               `json:"files_total"`
-	BytesDone    int64             `json:"bytes_done"` // copy and upload work done, of BytesTotal
-	BytesTotal   int64             `json:"bytes_total"`
-	BytesPerSec  float64           `json:"bytes_per_sec"` // of the transfers in flight
-	ETASeconds   float64           `json:"eta_seconds"`   // -1 when unknown
-	Phase        Phase             `json:"phase"`
-	SafeToUnplug bool              `json:"safe_to_unplug"`
-	Reason       string            `json:"reason"` // why it is or is not safe to unplug, in English; see ReasonCode
-	ReasonCode   string            `json:"reason_code"`
-	Recordings   []RecordingStatus `json:"recordings"`
+	Volume       string  `json:"volume"`
+	DeviceSerial string  `json:"device_serial"`
+	OfficerNo    string  `json:"officer_no"`
+	FilesDone    int     `json:"files_done"` // safe in the store and registered, or never ingestable
+	FilesTotal   int     `json:"files_total"`
+	BytesDone    int64   `json:"bytes_done"` // copy and upload work done, of BytesTotal
+	BytesTotal   int64   `json:"bytes_total"`
+	BytesPerSec  float64 `json:"bytes_per_sec"` // of the transfers in flight
+	ETASeconds   float64 `json:"eta_seconds"`   // until copied and uploaded; -1 when unknown
+	// Copying off the recorder alone, which is what an officer waits for
+	// before unplugging: footage bytes still to read, the recent rate of
+	// reading (over the last CopyRateWindow), and the time that takes:
+	// 0 when nothing is left to copy, -1 when unknown.
+	CopyBytesLeft   int64             `json:"copy_bytes_left"`
+	CopyBytesPerSec float64           `json:"copy_bytes_per_sec"`
+	CopyETASeconds  float64           `json:"copy_eta_seconds"`
+	Phase           Phase             `json:"phase"`
+	SafeToUnplug    bool              `json:"safe_to_unplug"`
+	Reason          string            `json:"reason"` // why it is or is not safe to unplug, in English; see ReasonCode
+	ReasonCode      string            `json:"reason_code"`
+	Recordings      []RecordingStatus `json:"recordings"`
 }
 
 // Phase summarises where a recorder stands.
@@ -80,11 +105,12 @@ const (
 
 // RecordingStatus is one file of a docked recorder.
 type RecordingStatus struct {
-	FileName string `json:"file_name"`
-	Size     int64  `json:"size"`
-	State    State  `json:"state"`
-	Note     string `json:"note,omitempty"`
-	Done     int64  `json:"done"` // copy and upload work done, of 2×Size
+	FileName string   `json:"file_name"`
+	Size     int64    `json:"size"`
+	State    State    `json:"state"`
+	Note     string   `json:"note,omitempty"`      // why it is in its state, in English with the detail
+	NoteCode NoteCode `json:"note_code,omitempty"` // Note as a code that screens translate
+	Done     int64    `json:"done"`                // copy and upload work done, of 2×Size
 }
 
 // Status returns the dock's current status: every docked volume with its
@@ -92,32 +118,39 @@ type RecordingStatus struct {
 func (a *Agent) Status(ctx context.Context) (*DockStatus, error) {
 	a.init()
 	st := &DockStatus{StationID: a.StationID, Alarms: a.alarms.list(), At: time.Now()}
-	for _, dir := range a.dockedVolumes() {
+	docked := a.dockedVolumes()
+	for _, dir := range docked {
 		recs, err := a.State.FindRecordings(ctx, RecordingFilter{Volume: dir})
 		if err != nil {
 			return nil, fmt.Errorf("status: %w", err)
 		}
 		st.Recorders = append(st.Recorders, a.recorderStatus(dir, recs))
 	}
+	a.live.keepMeters(docked)
 	sort.Slice(st.Alarms, func(i, j int) bool { return st.Alarms[i].Kind < st.Alarms[j].Kind })
 	return st, nil
 }
 
 func (a *Agent) recorderStatus(dir string, recs []*Recording) RecorderStatus {
-	rs := RecorderStatus{Volume: dir, FilesTotal: len(recs), ETASeconds: -1}
+	rs := RecorderStatus{Volume: dir, FilesTotal: len(recs), ETASeconds: -1, CopyETASeconds: -1}
 	var copying, clearing, attention bool
+	var copied int64 // footage bytes read off this recorder, of the recordings listed
+	var copyRate float64
 	for _, r := range recs {
 		if r.DeviceSerial != "" {
 			rs.DeviceSerial, rs.OfficerNo = r.DeviceSerial, r.OfficerNo
 		}
-		s := RecordingStatus{FileName: r.FileName, Size: r.Size, State: r.State, Note: r.Error}
+		s := RecordingStatus{FileName: r.FileName, Size: r.Size, State: r.State, Note: r.Error, NoteCode: r.ErrorCode}
 		live := a.live.get(r.ID)
 		switch r.State {
 		case StateDiscovered, StateCopying:
 			copying = true
 			if live != nil && live.phase == StateCopying {
-				s.Done = live.done.Load()
+				s.Done = min(live.done.Load(), r.Size)
+				copyRate += live.rate()
 			}
+			copied += s.Done
+			rs.CopyBytesLeft += r.Size - s.Done
 		case StateStaged:
 			s.Done = r.Size
 		case StateUploading:
@@ -139,6 +172,9 @@ func (a *Agent) recorderStatus(dir string, recs []*Recording) RecorderStatus {
 		if r.State == StateRejected || r.State.Safe() {
 			rs.FilesDone++
 		}
+		if r.State != StateRejected && r.State != StateFailed && r.State != StateDiscovered && r.State != StateCopying {
+			copied += r.Size
+		}
 		if r.State != StateRejected {
 			rs.BytesTotal += 2 * r.Size
 			rs.BytesDone += s.Done
@@ -150,6 +186,19 @@ func (a *Agent) recorderStatus(dir string, recs []*Recording) RecorderStatus {
 	}
 	if rs.BytesPerSec > 0 {
 		rs.ETASeconds = float64(rs.BytesTotal-rs.BytesDone) / rs.BytesPerSec
+	}
+	// The copy's rate is measured across the recorder's files, so that it
+	// holds between one file and the next; before there is a recent
+	// measure, the copy in flight's own average stands in.
+	if recent, ok := a.live.copyRate(dir, copied); ok {
+		copyRate = recent
+	}
+	rs.CopyBytesPerSec = copyRate
+	switch {
+	case rs.CopyBytesLeft == 0:
+		rs.CopyETASeconds = 0
+	case copyRate > 0:
+		rs.CopyETASeconds = float64(rs.CopyBytesLeft) / copyRate
 	}
 	switch {
 	case copying:

@@ -23,7 +23,7 @@ func (a *Agent) upload(ctx context.Context, r *Recording) error {
 	key := r.ObjectKey()
 	f, err := os.Open(r.StagedPath)
 	if err != nil {
-		return fmt.Errorf("open staged copy of %s: %w", r.FileName, err)
+		return noted(NoteStagedRead, fmt.Errorf("open staged copy of %s: %w", r.FileName, err))
 	}
 	defer f.Close()
 	single := r.Size <= a.MultipartThreshold
@@ -33,7 +33,7 @@ func (a *Agent) upload(ctx context.Context, r *Recording) error {
 	}
 	d, crcs, err := rehash(f, partSize)
 	if err != nil {
-		return fmt.Errorf("re-read staged copy of %s: %w", r.FileName, err)
+		return noted(NoteStagedRead, fmt.Errorf("re-read staged copy of %s: %w", r.FileName, err))
 	} else if d != r.Digest {
 		return a.stagedDamaged(ctx, r, d)
 	}
@@ -123,11 +123,11 @@ func (a *Agent) stagedDamaged(ctx context.Context, r *Recording, got evidock.Dig
 	a.Logger.Error("ALARM: staged copy damaged", "file", r.FileName, "staged", r.StagedPath, "blake3", got, "ingested_as", r.Digest)
 	os.Remove(r.StagedPath)
 	if _, err := fs.Stat(a.OpenVolume(r.Volume), r.RelPath); err != nil {
-		return evidock.Errorf(evidock.EUNVERIFIED, "ALARM: staged copy of %s is damaged (blake3 %s, ingested as %s) and the recorder is not docked: dock it again",
-			r.FileName, got, r.Digest)
+		return noted(NoteStagedDamaged, evidock.Errorf(evidock.EUNVERIFIED, "ALARM: staged copy of %s is damaged (blake3 %s, ingested as %s) and the recorder is not docked: dock it again",
+			r.FileName, got, r.Digest))
 	}
 	r.StagedPath, r.Digest, r.UploadID, r.Parts = "", evidock.Digest{}, "", nil
-	return a.transitionWhy(ctx, r, StateDiscovered, "staged copy was damaged; copying again from the recorder")
+	return a.transitionWhy(ctx, r, StateDiscovered, NoteStagedRecopy, "staged copy was damaged; copying again from the recorder")
 }
 
 // alreadyStored checks the store for r's object. When it is there with r's

@@ -172,9 +172,9 @@ func (a *Agent) ScanVolume(ctx context.Context, dir string) error {
 		}
 		r := &Recording{Volume: dir, RelPath: p, FileName: path.Base(p), Size: fi.Size(), ModTime: fi.ModTime(), State: StateDiscovered}
 		if name, err := evidock.ParseRecordingName(r.FileName); err != nil {
-			r.State, r.Error = StateRejected, evidock.ErrorMessage(err)
+			r.State, r.ErrorCode, r.Error = StateRejected, NoteBadName, evidock.ErrorMessage(err)
 		} else if r.Size == 0 {
-			r.State, r.Error = StateRejected, fmt.Sprintf("%s is empty (0 bytes): nothing to ingest", p)
+			r.State, r.ErrorCode, r.Error = StateRejected, NoteEmptyFile, fmt.Sprintf("%s is empty (0 bytes): nothing to ingest", p)
 		} else {
 			r.DeviceSerial, r.OfficerNo, r.StartedAt, r.Seq, r.Kind = name.DeviceSerial, name.OfficerNo, name.StartedAt, name.Seq, name.Kind
 			serials[name.DeviceSerial] = true

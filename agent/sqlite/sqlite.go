@@ -61,19 +61,19 @@ const order = "important DESC, started_at, id"
 
 const columns = `id, volume, rel_path, file_name, size, mod_time, device_serial, officer_no,
 	started_at, seq, kind, state, error, blake3, staged_path, upload_id, parts, clip_id, receipt,
-	discovered_at, ingested_at, stored_at, registered_at, updated_at, clock_offset_ms, important`
+	discovered_at, ingested_at, stored_at, registered_at, updated_at, clock_offset_ms, important, error_code`
 
 // AddRecording inserts r, or queues a failed recording again; see agent.StateStore.
 func (s *DB) AddRecording(ctx context.Context, r *agent.Recording) (bool, error) {
 	now := time.Now()
 	r.DiscoveredAt, r.UpdatedAt = now, now
 	res, err := s.db.ExecContext(ctx, `INSERT INTO recordings (volume, rel_path, file_name, size, mod_time,
-		device_serial, officer_no, started_at, seq, kind, state, error, discovered_at, updated_at, clock_offset_ms, important)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+		device_serial, officer_no, started_at, seq, kind, state, error, discovered_at, updated_at, clock_offset_ms, important, error_code)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
 		ON CONFLICT (file_name, size) DO NOTHING`,
 		r.Volume, r.RelPath, r.FileName, r.Size, formatTime(r.ModTime), r.DeviceSerial, r.OfficerNo,
 		formatTime(r.StartedAt), r.Seq, string(r.Kind), string(r.State), r.Error, formatTime(now), formatTime(now),
-		r.ClockOffsetMS, r.Important)
+		r.ClockOffsetMS, r.Important, string(r.ErrorCode))
 	if err != nil {
 		return false, fmt.Errorf("add recording %s: %w", r.FileName, err)
 	}
@@ -85,7 +85,7 @@ func (s *DB) AddRecording(ctx context.Context, r *agent.Recording) (bool, error)
 	// failed one starts over from its last safe point, and a cleared one
 	// that is back on a recorder is cleared again.
 	res, err = s.db.ExecContext(ctx, `UPDATE recordings SET volume = $1, rel_path = $2, updated_at = $3,
-		state = CASE WHEN clip_id > 0 THEN $4 ELSE $5 END, error = ''
+		state = CASE WHEN clip_id > 0 THEN $4 ELSE $5 END, error = '', error_code = ''
 		WHERE file_name = $6 AND size = $7 AND state IN ($8, $9)`,
 		r.Volume, r.RelPath, formatTime(now), string(agent.StateRegistered), string(agent.StateDiscovered),
 		r.FileName, r.Size, string(agent.StateFailed), string(agent.StateCleared))
@@ -137,9 +137,9 @@ func (s *DB) UpdateRecording(ctx context.Context, r *agent.Recording) error {
 	}
 	res, err := s.db.ExecContext(ctx, `UPDATE recordings SET volume = $1, rel_path = $2, state = $3, error = $4,
 		blake3 = $5, staged_path = $6, upload_id = $7, parts = $8, clip_id = $9, receipt = $10,
-		ingested_at = $11, stored_at = $12, registered_at = $13, updated_at = $14 WHERE id = $15`,
+		ingested_at = $11, stored_at = $12, registered_at = $13, updated_at = $14, error_code = $15 WHERE id = $16`,
 		r.Volume, r.RelPath, string(r.State), r.Error, digest, r.StagedPath, r.UploadID, string(parts), r.ClipID, r.Receipt,
-		formatTime(r.IngestedAt), formatTime(r.StoredAt), formatTime(r.RegisteredAt), formatTime(r.UpdatedAt), r.ID)
+		formatTime(r.IngestedAt), formatTime(r.StoredAt), formatTime(r.RegisteredAt), formatTime(r.UpdatedAt), string(r.ErrorCode), r.ID)
 	if err != nil {
 		return fmt.Errorf("update recording %d: %w", r.ID, err)
 	}
@@ -249,14 +249,14 @@ func scanRecordings(rows *sql.Rows) ([]*agent.Recording, error) {
 	var recs []*agent.Recording
 	for rows.Next() {
 		var r agent.Recording
-		var modTime, startedAt, kind, state, digest, parts, discovered, ingested, stored, registered, updated string
+		var modTime, startedAt, kind, state, digest, parts, discovered, ingested, stored, registered, updated, errorCode string
 		if err := rows.Scan(&r.ID, &r.Volume, &r.RelPath, &r.FileName, &r.Size, &modTime, &r.DeviceSerial,
 			&r.OfficerNo, &startedAt, &r.Seq, &kind, &state, &r.Error, &digest, &r.StagedPath, &r.UploadID,
 			&parts, &r.ClipID, &r.Receipt, &discovered, &ingested, &stored, &registered, &updated,
-			&r.ClockOffsetMS, &r.Important); err != nil {
+			&r.ClockOffsetMS, &r.Important, &errorCode); err != nil {
 			return nil, err
 		}
-		r.Kind, r.State = evidock.MediaKind(kind), agent.State(state)
+		r.Kind, r.State, r.ErrorCode = evidock.MediaKind(kind), agent.State(state), agent.NoteCode(errorCode)
 		if digest != "" {
 			d, err := evidock.ParseDigest(digest)
 			if err != nil {

@@ -111,3 +111,43 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// TestErrorCode checks that a recording's note code is kept with its note:
+// on insert (a rejected file), on update, and cleared with the note when a
+// failed recording is queued again.
+func TestErrorCode(t *testing.T) {
+	ctx := context.Background()
+	db := mustOpen(t)
+	t0 := time.Date(2026, 11, 25, 9, 0, 0, 0, evidock.ChinaTime)
+	bad := rec("NOTES.TXT.MP4", t0)
+	bad.State, bad.ErrorCode, bad.Error = agent.StateRejected, agent.NoteBadName, "bad name"
+	must(t, func() error { _, err := db.AddRecording(ctx, bad); return err }())
+	r := rec("A.MP4", t0)
+	must(t, func() error { _, err := db.AddRecording(ctx, r); return err }())
+	r.State, r.ErrorCode, r.Error = agent.StateFailed, agent.NoteRecorderRead, "copy: input/output error"
+	must(t, db.UpdateRecording(ctx, r))
+
+	byName := func() map[string]*agent.Recording {
+		recs, err := db.FindRecordings(ctx, agent.RecordingFilter{})
+		must(t, err)
+		m := map[string]*agent.Recording{}
+		for _, r := range recs {
+			m[r.FileName] = r
+		}
+		return m
+	}
+	got := byName()
+	if g := got["NOTES.TXT.MP4"]; g.ErrorCode != agent.NoteBadName || g.Error != "bad name" {
+		t.Errorf("rejected: %q %q", g.ErrorCode, g.Error)
+	}
+	if g := got["A.MP4"]; g.ErrorCode != agent.NoteRecorderRead || g.Error != "copy: input/output error" {
+		t.Errorf("failed: %q %q", g.ErrorCode, g.Error)
+	}
+	// Docked again: queued from the start, with neither note nor code.
+	if added, err := db.AddRecording(ctx, rec("A.MP4", t0)); err != nil || !added {
+		t.Fatalf("requeue: %v %v", added, err)
+	}
+	if g := byName()["A.MP4"]; g.State != agent.StateDiscovered || g.ErrorCode != "" || g.Error != "" {
+		t.Errorf("requeued: %s %q %q", g.State, g.ErrorCode, g.Error)
+	}
+}
