@@ -65,7 +65,7 @@ func (a *Agent) clear(ctx context.Context, r *Recording) error {
 			if err != nil {
 				return noted(NoteClearUnplugged, fmt.Errorf("clear %s: second read (unplugged?): %w", r.FileName, err))
 			}
-			d, n, err := evidock.DigestOf(f)
+			d, n, err := secondRead(f)
 			f.Close()
 			if err != nil {
 				return noted(NoteClearRead, fmt.Errorf("clear %s: second read: %w", r.FileName, err))

@@ -2,9 +2,7 @@ package agent
 
 import (
 	"context"
-	"encoding/base64"
 	"fmt"
-	"hash/crc32"
 	"io"
 	"io/fs"
 	"os"
@@ -31,7 +29,8 @@ func (a *Agent) upload(ctx context.Context, r *Recording) error {
 	if !single {
 		partSize = max(a.PartSize, (r.Size+maxParts-1)/maxParts)
 	}
-	d, crcs, err := rehash(f, partSize)
+	// A staged copy of another length hashes differently too.
+	d, crcs, _, err := fileSums(f, partSize)
 	if err != nil {
 		return noted(NoteStagedRead, fmt.Errorf("re-read staged copy of %s: %w", r.FileName, err))
 	} else if d != r.Digest {
@@ -80,32 +79,6 @@ func (a *Agent) upload(ctx context.Context, r *Recording) error {
 	a.Logger.Info("uploaded", "file", r.FileName, "key", key, "bytes", r.Size, "took", time.Since(start).Round(time.Millisecond))
 	return nil
 }
-
-// rehash reads the staged copy once, returning its BLAKE3 and the base64
-// CRC32C of each partSize part, which the store checks on arrival: the
-// upload then reads the file only to send it.
-func rehash(f io.ReaderAt, partSize int64) (evidock.Digest, []string, error) {
-	h := evidock.NewHasher()
-	var crcs []string
-	buf := make([]byte, copyChunk)
-	for off := int64(0); ; off += partSize {
-		c := crc32.New(castagnoli)
-		n, err := io.CopyBuffer(io.MultiWriter(h, c), io.NewSectionReader(f, off, partSize), buf)
-		if err != nil {
-			return evidock.Digest{}, nil, err
-		}
-		if n == 0 && off > 0 {
-			break
-		}
-		crcs = append(crcs, base64.StdEncoding.EncodeToString(c.Sum(nil)))
-		if n < partSize {
-			break
-		}
-	}
-	return h.Digest(), crcs, nil
-}
-
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // checksummed is an upload body that knows its CRC32C.
 type checksummed struct {
