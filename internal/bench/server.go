@@ -178,7 +178,7 @@ func benchClip(salt byte, i, n int) *evidock.Clip {
 	d, size := h.Digest(), int64(len(body))
 	k := i % benchOfficers
 	serial, officer := fmt.Sprintf("R%06d", k), fmt.Sprintf("%06d", 100000+k)
-	started := clipBase.Add(time.Duration(int64(i) * int64(365*24*time.Hour) / int64(n))).Truncate(time.Second)
+	started := clipBase.Add(365 * 24 * time.Hour / time.Duration(n) * time.Duration(i)).Truncate(time.Second) // i × (year/n): i × year overflows
 	seq := (i / benchOfficers) % 10000
 	name := evidock.RecordingName{DeviceSerial: serial, OfficerNo: officer, StartedAt: started, Seq: seq, Ext: "MP4", Kind: evidock.MediaVideo}
 	return &evidock.Clip{Digest: d, Size: size, ObjectKey: evidock.ObjectKey(d), FileName: name.String(),
