@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -73,9 +74,12 @@ func TestBrowser(t *testing.T) {
 		lang                         Lang
 		unsafe, safe, reason, alarm  string
 		attention, empty, staleTitle string
+		copyETA, note                string
 	}{
-		{Chinese, "请勿拔出", "可以拔出", "正在从记录仪复制视频", "本机暂存磁盘将满", "需要处理的文件", "请插入执法记录仪", "与本机服务失去联系"},
-		{English, "Do not unplug", "Safe to unplug", "footage is being copied off the recorder", "staging disk is nearly full", "Files that need attention", "Dock a recorder", "Lost contact with the dock"},
+		{Chinese, "请勿拔出", "可以拔出", "正在从记录仪复制视频", "本机暂存磁盘将满", "需要处理的文件", "请插入执法记录仪", "与本机服务失去联系",
+			"可以拔出还需 ~4 分钟", "读取记录仪出错，未复制完。请重新插入"},
+		{English, "Do not unplug", "Safe to unplug", "footage is being copied off the recorder", "staging disk is nearly full", "Files that need attention", "Dock a recorder", "Lost contact with the dock",
+			"safe to unplug in ~4 min", "Reading the recorder failed; the copy is incomplete. Dock it again"},
 	} {
 		t.Run(string(tt.lang), func(t *testing.T) {
 			src.set(fixture())
@@ -92,15 +96,18 @@ func TestBrowser(t *testing.T) {
 				chromedp.WaitVisible(chromedp.CSS(".card")),
 			))
 			texts := map[string]string{
-				`.card[data-serial="DSJ0001"] .banner-title`: tt.unsafe,
-				`.card[data-serial="DSJ0002"] .banner-title`: tt.safe,
-				`.card[data-serial="DSJ0003"] .banner-title`: tt.safe,
-				`.card[data-serial="DSJ0001"] .reason`:       tt.reason,
-				`.card[data-serial="DSJ0001"] .percent`:      "40%",
-				`.card[data-serial="DSJ0001"] .eta`:          "00:29",
-				`.card[data-serial="DSJ0001"] .speed`:        "42.0 MB/s",
-				`.card[data-serial="DSJ0001"] .officer`:      "100234",
-				`.card[data-serial="DSJ0003"] .attention`:    tt.attention,
+				`.card[data-serial="DSJ0001"] .banner-title`:                        tt.unsafe,
+				`.card[data-serial="DSJ0002"] .banner-title`:                        tt.safe,
+				`.card[data-serial="DSJ0003"] .banner-title`:                        tt.safe,
+				`.card[data-serial="DSJ0001"] .reason`:                              tt.reason,
+				`.card[data-serial="DSJ0001"] .percent`:                             "40%",
+				`.card[data-serial="DSJ0001"] .eta`:                                 "04:46",
+				`.card[data-serial="DSJ0001"] .speed`:                               "4.2 MB/s",
+				`.card[data-serial="DSJ0001"] .copy-eta`:                            tt.copyETA,
+				`.card[data-serial="DSJ0003"] li[data-state="failed"] .note`:        tt.note,
+				`.card[data-serial="DSJ0003"] li[data-state="failed"] .note-detail`: "input/output error",
+				`.card[data-serial="DSJ0001"] .officer`:                             "100234",
+				`.card[data-serial="DSJ0003"] .attention`:                           tt.attention,
 				`.alarm`: tt.alarm,
 			}
 			for sel, want := range texts {
@@ -108,6 +115,33 @@ func TestBrowser(t *testing.T) {
 				must(err)
 				if !strings.Contains(got, want) {
 					t.Errorf("%s says %q, want %q", sel, got, want)
+				}
+			}
+			if tt.lang == Chinese {
+				// What the officer reads is Chinese: the notes and alarms
+				// too, not the agent's English, which is the small print.
+				said, err := chromedp.Run(tctx, chromedp.Evaluate[map[string]string](`(() => {
+					const out = {};
+					for (const sel of [".alarm-text", ".reason", ".copy-eta", ".attention .note", ".attention .state", ".facts dt"]) {
+						document.querySelectorAll(sel).forEach((e, i) => { out[sel + " #" + i] = e.innerText; });
+					}
+					return out;
+				})()`))
+				must(err)
+				if len(said) < 8 {
+					t.Errorf("found only %v", said)
+				}
+				latin := regexp.MustCompile(`[A-Za-z]`)
+				for sel, text := range said {
+					if latin.MatchString(text) {
+						t.Errorf("%s says %q on the Chinese page: English where the officer reads", sel, text)
+					}
+				}
+				sizes, err := chromedp.Run(tctx, chromedp.Evaluate[[]string](`[".attention .note", ".attention .note-detail", ".alarm-text", ".alarm-detail"].map(s => getComputedStyle(document.querySelector(s)).fontSize)`))
+				must(err)
+				px := func(s string) float64 { f, _ := strconv.ParseFloat(strings.TrimSuffix(s, "px"), 64); return f }
+				if px(sizes[1]) >= px(sizes[0]) || px(sizes[3]) >= px(sizes[2]) {
+					t.Errorf("the English detail is not smaller than what the officer reads: note %s, detail %s; alarm %s, detail %s", sizes[0], sizes[1], sizes[2], sizes[3])
 				}
 			}
 			// The stylesheet loaded and the banners are big, red and green.

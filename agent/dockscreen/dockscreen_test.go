@@ -32,12 +32,13 @@ func fixture() *agent.DockStatus {
 	return &agent.DockStatus{
 		StationID: "dock-01",
 		At:        time.Date(2024, 5, 1, 1, 30, 5, 0, time.UTC), // 09:30:05 in Beijing
-		Alarms:    []agent.Alarm{{Kind: agent.AlarmStagingFull, Message: "staging disk nearly full: 300 MiB free of 512 MiB reserve"}},
+		Alarms:    []agent.Alarm{{Kind: agent.AlarmStagingFull, Code: agent.AlarmStagingFull, Message: "staging disk nearly full: 300 MiB free of 512 MiB reserve"}},
 		Recorders: []agent.RecorderStatus{
 			{
 				Volume: "/media/evidock/DSJ0001", DeviceSerial: "DSJ0001", OfficerNo: "100234",
 				FilesDone: 1, FilesTotal: 3, BytesDone: 800_000_000, BytesTotal: 2_000_000_000,
-				BytesPerSec: 42_000_000, ETASeconds: 28.6, Phase: agent.PhaseCopying,
+				BytesPerSec: 4_200_000, ETASeconds: 285.7, Phase: agent.PhaseCopying,
+				CopyBytesLeft: 400_000_000, CopyBytesPerSec: 2_100_000, CopyETASeconds: 190.5, // ~4 minutes
 				Reason: "do not unplug: footage is being copied off the recorder", ReasonCode: agent.ReasonCopying,
 				Recordings: []agent.RecordingStatus{
 					{FileName: "DSJ0001_100234_20240501083000_0001.mp4", Size: 200_000_000, State: agent.StateCleared, Done: 400_000_000},
@@ -62,8 +63,10 @@ func fixture() *agent.DockStatus {
 				Reason: "safe to unplug, but some files need attention: see the list", ReasonCode: agent.ReasonNeedsAttention,
 				Recordings: []agent.RecordingStatus{
 					{FileName: "DSJ0003_100236_20240501070000_0001.mp4", Size: 40_000_000, State: agent.StateCleared, Done: 80_000_000},
-					{FileName: "DSJ0003_100236_20240501071000_0002.mp4", Size: 80_000_000, State: agent.StateFailed, Note: "copy: read /media/evidock/DSJ0003/DCIM/0002.mp4: input/output error"},
-					{FileName: "DSJ0003_100236_20240501072000_0003.mp4", Size: 80_000_000, State: agent.StateKept, Done: 160_000_000, Note: "ALARM: second read gave different bytes: not cleared; check the recorder and its cable"},
+					{FileName: "DSJ0003_100236_20240501071000_0002.mp4", Size: 80_000_000, State: agent.StateFailed,
+						NoteCode: agent.NoteRecorderRead, Note: "copy: read /media/evidock/DSJ0003/DCIM/0002.mp4: input/output error"},
+					{FileName: "DSJ0003_100236_20240501072000_0003.mp4", Size: 80_000_000, State: agent.StateKept, Done: 160_000_000,
+						NoteCode: agent.NoteRereadMismatch, Note: "ALARM: second read gave different bytes: not cleared; check the recorder and its cable"},
 				},
 			},
 		},
@@ -116,17 +119,24 @@ func TestPageChineseByDefault(t *testing.T) {
 		`<html lang="zh-CN">`, "执法记录仪停靠站", "dock-01",
 		"请勿拔出", "可以拔出", "正在从记录仪复制视频", "全部视频已保存、登记，并已从记录仪清除", "部分文件需要处理",
 		"本机暂存磁盘将满", "staging disk nearly full",
-		"DSJ0001", "100234", `value="40"`, "40%", "1 / 3", "0.4 / 1.0 GB", "42.0 MB/s", "00:29",
+		"DSJ0001", "100234", `value="40"`, "40%", "1 / 3", "0.4 / 1.0 GB", "4.2 MB/s", "04:46",
+		`<div class="copy-eta">可以拔出还需 ~4 分钟</div>`, "全部上传还需",
 		"正在复制", "已完成", "需要处理的文件",
-		"DSJ0003_100236_20240501071000_0002.mp4", "失败", "input/output error",
-		"DSJ0003_100236_20240501072000_0003.mp4", "保留在记录仪上",
+		// The officer reads the note in Chinese; the agent's English is the small print.
+		"DSJ0003_100236_20240501071000_0002.mp4", "失败", `<div class="note">读取记录仪出错，未复制完。请重新插入；如再出现，请联系管理员</div>`,
+		`<div class="note-detail" lang="en">copy: read /media/evidock/DSJ0003/DCIM/0002.mp4: input/output error</div>`,
+		"DSJ0003_100236_20240501072000_0003.mp4", "保留在记录仪上", "两次读取记录仪结果不一致",
+		`<div class="alarm-detail" lang="en">staging disk nearly full: 300 MiB free of 512 MiB reserve</div>`,
 		"2024-05-01 09:30:05", "北京时间", `href="?lang=en"`,
 		// Refreshes by itself, with its own script or, without scripts, by reloading.
 		`<script src="static/dockscreen.js" defer></script>`, `<noscript><meta http-equiv="refresh" content="3"></noscript>`,
 		`data-panel="panel?lang=zh-CN"`)
-	mustNotContain(t, "zh-CN page", body, "Safe to unplug", "Do not unplug",
+	mustNotContain(t, "zh-CN page", body, "Safe to unplug", "Do not unplug", "safe to unplug in",
 		// A cleared file needs no attention.
 		"DSJ0003_100236_20240501070000_0001.mp4")
+	if n := strings.Count(body, `class="copy-eta"`); n != 1 {
+		t.Errorf("%d copy ETAs, want 1: only one recorder is being copied", n)
+	}
 	if n := strings.Count(body, `class="banner unsafe"`); n != 1 {
 		t.Errorf("%d red banners, want 1", n)
 	}
@@ -151,7 +161,9 @@ func TestPageEnglish(t *testing.T) {
 			`<html lang="en">`, "Recorder dock", "Do not unplug", "Safe to unplug",
 			"footage is being copied off the recorder", "all footage is stored, registered and cleared",
 			"The dock&#39;s staging disk is nearly full", "Copying", "Files that need attention", "failed",
-			"kept on the recorder", "Beijing time", `href="?lang=zh-CN"`)
+			"kept on the recorder", "Beijing time", `href="?lang=zh-CN"`,
+			`<div class="copy-eta">safe to unplug in ~4 min</div>`, "All uploaded in",
+			"Reading the recorder failed; the copy is incomplete.", "input/output error", "two reads of the recorder differ")
 		mustNotContain(t, tt.target, body, "请勿拔出", "可以拔出")
 	}
 	// And the query wins the other way too.
@@ -233,7 +245,8 @@ func TestAPIStatusJSON(t *testing.T) {
 	r := doc.Recorders[0]
 	for k, want := range map[string]any{
 		"device_serial": "DSJ0001", "officer_no": "100234", "files_done": 1.0, "files_total": 3.0,
-		"bytes_done": 8e8, "bytes_total": 2e9, "bytes_per_sec": 4.2e7, "eta_seconds": 28.6,
+		"bytes_done": 8e8, "bytes_total": 2e9, "bytes_per_sec": 4.2e6, "eta_seconds": 285.7,
+		"copy_bytes_left": 4e8, "copy_bytes_per_sec": 2.1e6, "copy_eta_seconds": 190.5,
 		"phase": "copying", "safe_to_unplug": false, "reason_code": "copying",
 	} {
 		if r[k] != want {
@@ -242,6 +255,13 @@ func TestAPIStatusJSON(t *testing.T) {
 	}
 	if recs, _ := r["recordings"].([]any); len(recs) != 3 {
 		t.Errorf("recorders[0].recordings = %#v", r["recordings"])
+	}
+	failed := doc.Recorders[2]["recordings"].([]any)[1].(map[string]any)
+	if failed["note_code"] != "recorder_read" || !strings.Contains(failed["note"].(string), "input/output error") {
+		t.Errorf("a failed recording: %v, want its note and note_code", failed)
+	}
+	if doc.Alarms[0]["code"] != "staging_full" {
+		t.Errorf("alarm code: %v", doc.Alarms[0])
 	}
 	if doc.Recorders[2]["safe_to_unplug"] != true || doc.Recorders[2]["phase"] != "attention" {
 		t.Errorf("recorders[2] = %v", doc.Recorders[2])
@@ -476,10 +496,13 @@ func TestWriteText(t *testing.T) {
 	mustContain(t, "en text", out,
 		"Recorder dock · Station dock-01 · Updated 2024-05-01 09:30:05 (Beijing time)",
 		"ALARM: The dock's staging disk is nearly full",
-		"DSJ0001", "100234", "[████████░░░░░░░░░░░░]  40%", "1 / 3", "42.0 MB/s", "00:29",
-		"DO NOT UNPLUG: footage is being copied off the recorder",
+		"DSJ0001", "100234", "[████████░░░░░░░░░░░░]  40%", "1 / 3", "4.2 MB/s", "04:46",
+		"DO NOT UNPLUG: footage is being copied off the recorder; safe to unplug in ~4 min\n",
 		"SAFE TO UNPLUG: all footage is stored, registered and cleared",
-		"Files that need attention:", "DSJ0003  DSJ0003_100236_20240501071000_0002.mp4  failed: copy:")
+		"Files that need attention:",
+		"DSJ0003  DSJ0003_100236_20240501071000_0002.mp4  failed: Reading the recorder failed; the copy is incomplete.",
+		"\n      copy: read /media/evidock/DSJ0003/DCIM/0002.mp4: input/output error\n",
+		"\n    staging disk nearly full: 300 MiB free of 512 MiB reserve\n")
 
 	buf.Reset()
 	if err := WriteText(&buf, NewView(fixture(), Chinese)); err != nil {
@@ -487,14 +510,19 @@ func TestWriteText(t *testing.T) {
 	}
 	zh := buf.String()
 	t.Logf("\n%s", zh)
-	mustContain(t, "zh text", zh, "请勿拔出：正在从记录仪复制视频", "可以拔出：全部视频已保存", "警报：本机暂存磁盘将满", "需要处理的文件：", "失败：copy:")
+	mustContain(t, "zh text", zh, "请勿拔出：正在从记录仪复制视频，拔出会中断复制；可以拔出还需 ~4 分钟\n", "可以拔出：全部视频已保存",
+		"警报：本机暂存磁盘将满", "需要处理的文件：", "失败：读取记录仪出错", "\n      copy: read /media/evidock/DSJ0003/DCIM/0002.mp4: input/output error\n")
 	// The verdicts start in one column, counting Chinese characters as two cells.
 	var cols []int
 	for _, line := range strings.Split(zh, "\n") {
+		first := -1 // "可以拔出还需" may follow "请勿拔出" on its line
 		for _, v := range []string{"能否拔出", "请勿拔出", "可以拔出"} {
-			if i := strings.Index(line, v); i >= 0 {
-				cols = append(cols, displayWidth(line[:i]))
+			if i := strings.Index(line, v); i >= 0 && (first < 0 || i < first) {
+				first = i
 			}
+		}
+		if first >= 0 {
+			cols = append(cols, displayWidth(line[:first]))
 		}
 	}
 	if len(cols) != 4 {
@@ -525,6 +553,10 @@ func TestCardEdgeCases(t *testing.T) {
 		st.Recorders[1].Recordings = append(st.Recorders[1].Recordings, agent.RecordingStatus{
 			FileName: fmt.Sprintf("DSJ0009_100239_20240501080000_%04d.mp4", i+1), State: agent.StateFailed, Note: "copy: broken"})
 	}
+	// A code this screen does not know (a newer agent), and a note from
+	// before notes had codes: the agent's English, with no detail line.
+	st.Recorders[1].Recordings[0].NoteCode = "quantum_flux"
+	st.Recorders[1].Recordings[0].Note = "quantum flux in the recorder"
 	v := NewView(st, Chinese)
 	if c := v.Cards[0]; c.Serial != "DSJ_VOL" || c.Reason != "记录仪上尚未发现视频文件" || c.Officer != "—" || c.Percent != 100 {
 		t.Errorf("card of a recorder with no footage: %+v", c)
@@ -532,8 +564,11 @@ func TestCardEdgeCases(t *testing.T) {
 	if c := v.Cards[1]; c.Reason != "do not unplug: waiting for the agent" || c.PhaseText != "waiting" || c.Safe || len(c.Attention) != 6 {
 		t.Errorf("card with an unknown reason: %+v", c)
 	}
+	if f := v.Cards[1].Attention; f[0].Note != "quantum flux in the recorder" || f[0].Detail != "" || f[1].Note != "copy: broken" || f[1].Detail != "" {
+		t.Errorf("notes with an unknown code and with none: %+v", f[:2])
+	}
 	_, body := get(t, New(&fakeSource{st: st}), "GET", "/")
-	if n := strings.Count(body, `<li data-state="failed">`); n != MaxAttentionShown {
+	if n := strings.Count(body, `<li data-state="failed"`); n != MaxAttentionShown {
 		t.Errorf("page lists %d failed files, want %d", n, MaxAttentionShown)
 	}
 	mustContain(t, "page", body, "另有 2 个文件", "DSJ_VOL", "记录仪上尚未发现视频文件")
@@ -553,11 +588,26 @@ func TestAlarmKinds(t *testing.T) {
 		{"staging_full", Chinese, "本机暂存磁盘将满，放不下的视频暂留在记录仪上等待导入，请联系管理员"},
 		{"recorder_storage:DSJ0007", Chinese, "执法记录仪 DSJ0007 存储空间将满，请及时停靠导入"},
 		{"recorder_storage:DSJ0007", English, "Recorder DSJ0007 is nearly out of storage: dock it to take its footage in."},
-		{"something_new", English, "Call the administrator."},
 	} {
-		av := alarmView(agent.Alarm{Kind: tt.kind, Message: "detail"}, StringsFor(tt.lang))
-		if av.Text != tt.want || av.Detail != "detail" || av.Kind != tt.kind {
-			t.Errorf("alarm %s in %s: %+v, want %q", tt.kind, tt.lang, av, tt.want)
+		// From an agent older than Alarm.Code (the kind alone) and from one
+		// that says the code and subject.
+		code, subject, _ := strings.Cut(tt.kind, ":")
+		for _, a := range []agent.Alarm{{Kind: tt.kind, Message: "detail"}, {Kind: tt.kind, Code: code, Subject: subject, Message: "detail"}} {
+			av := alarmView(a, StringsFor(tt.lang))
+			if av.Text != tt.want || av.Detail != "detail" || av.Kind != tt.kind {
+				t.Errorf("alarm %+v in %s: %+v, want %q", a, tt.lang, av, tt.want)
+			}
 		}
+	}
+	// A code this screen does not know (a newer agent) is said in the
+	// agent's English, once.
+	for _, l := range Langs {
+		av := alarmView(agent.Alarm{Kind: "something_new:X", Code: "something_new", Subject: "X", Message: "something new happened to X"}, StringsFor(l))
+		if av.Text != "something new happened to X" || av.Detail != "" {
+			t.Errorf("unknown alarm in %s: %+v, want the agent's English", l, av)
+		}
+	}
+	if av := alarmView(agent.Alarm{Kind: "something_new"}, StringsFor(Chinese)); av.Text != "请联系管理员" {
+		t.Errorf("unknown alarm without a message: %+v", av)
 	}
 }

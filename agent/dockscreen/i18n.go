@@ -99,7 +99,10 @@ type Strings struct {
 	Files        string
 	Footage      string
 	Speed        string
-	ETA          string
+	ETA          string // label of the time until copied and uploaded
+	CopyETA      string // while copying, the time until it may be unplugged: "%d" minutes, rounded up
+	CopyETASoon  string // the same, under a minute
+	Sep          string // between two clauses, in running text
 	Phase        string
 	Progress     string // terminal column headings
 	Unplug       string
@@ -114,13 +117,10 @@ type Strings struct {
 	Phases       map[agent.Phase]string
 	Reasons      map[string]string // by agent.RecorderStatus.ReasonCode
 	States       map[agent.State]string
-	Alarms       map[string]string // by agent.Alarm.Kind up to any ":"; a %s takes what follows it (a recorder's serial)
-	AlarmUnknown string            // an alarm whose kind is not in Alarms; the agent's message follows
+	Notes        map[agent.NoteCode]string  // by agent.RecordingStatus.NoteCode: what happened and what to do
+	Alarms       map[agent.AlarmCode]string // by agent.Alarm.Code; a %s takes its subject (a recorder's serial)
+	AlarmUnknown string                     // an alarm with no code and no message
 }
-
-// alarmRecorderStorage is the kind of the agent's alarm that a recorder's
-// storage is nearly full, "recorder_storage:SERIAL" (agent.AlarmRecorderStorage).
-const alarmRecorderStorage = "recorder_storage"
 
 var zhCN = &Strings{
 	Title:       "执法记录仪停靠站",
@@ -137,7 +137,10 @@ var zhCN = &Strings{
 	Files:       "文件",
 	Footage:     "视频",
 	Speed:       "速度",
-	ETA:         "剩余时间",
+	ETA:         "全部上传还需",
+	CopyETA:     "可以拔出还需 ~%d 分钟",
+	CopyETASoon: "可以拔出还需不到 1 分钟",
+	Sep:         "；",
 	Phase:       "状态",
 	Progress:    "进度",
 	Unplug:      "能否拔出",
@@ -176,9 +179,37 @@ var zhCN = &Strings{
 		agent.StateFailed:     "失败",
 		agent.StateRejected:   "未导入",
 	},
-	Alarms: map[string]string{
-		agent.AlarmStagingFull: "本机暂存磁盘将满，放不下的视频暂留在记录仪上等待导入，请联系管理员",
-		alarmRecorderStorage:   "执法记录仪 %s 存储空间将满，请及时停靠导入",
+	Notes: map[agent.NoteCode]string{
+		agent.NoteBadName:           "文件名不符合记录仪命名规则，未导入。请联系管理员",
+		agent.NoteEmptyFile:         "空文件（0 字节），无需导入",
+		agent.NoteRecorderUnplugged: "复制时记录仪被拔出，未复制完。请重新插入，等显示“可以拔出”再拔",
+		agent.NoteRecorderRead:      "读取记录仪出错，未复制完。请重新插入；如再出现，请联系管理员",
+		agent.NoteSizeChanged:       "复制时文件大小有变化，未复制完。请重新插入记录仪",
+		agent.NoteStagingWrite:      "本机写入暂存磁盘出错。请联系管理员",
+		agent.NoteStagingFull:       "本机暂存磁盘已满，视频暂留在记录仪上等待导入。请联系管理员",
+		agent.NoteStagedRead:        "本机读取暂存副本出错，会自动重试。如一直出现，请联系管理员",
+		agent.NoteStagedDamaged:     "本机暂存副本已损坏。请重新插入这台记录仪，重新复制",
+		agent.NoteStagedRecopy:      "本机暂存副本已损坏，正在从记录仪重新复制，请勿拔出",
+		agent.NoteStoreDown:         "暂时连不上存储服务器，会自动重试，无需操作",
+		agent.NoteStoreDenied:       "存储服务器拒绝访问，会自动重试。请联系管理员",
+		agent.NoteStoreMismatch:     "存储服务器上的副本与原视频不一致。请联系管理员",
+		agent.NoteServerDown:        "暂时连不上案件服务器，会自动重试，无需操作",
+		agent.NoteServerDenied:      "案件服务器拒绝本机登记，会自动重试。请联系管理员",
+		agent.NoteServerRefused:     "案件服务器拒绝登记这段视频。请联系管理员",
+		agent.NoteReceiptInvalid:    "案件服务器的登记回执核验失败，记录仪上的视频未删除。请联系管理员",
+		agent.NoteNoReceipt:         "缺少案件服务器的登记回执，记录仪上的视频未删除。请联系管理员",
+		agent.NoteClearUnplugged:    "视频已安全保存；清除前记录仪被拔出，下次插入时自动清除",
+		agent.NoteClearRead:         "视频已安全保存；核验时读取记录仪出错，未删除，下次插入时再试",
+		agent.NoteClearFailed:       "视频已安全保存，但无法从记录仪删除。请联系管理员",
+		agent.NoteRereadMismatch:    "视频已安全保存；两次读取记录仪结果不一致，未删除。请检查记录仪和数据线，并联系管理员",
+		agent.NoteKeptByConfig:      "视频已安全保存；按本机设置保留在记录仪上",
+		agent.NoteKeptSerial:        "视频已安全保存；经串口导入，记录仪上的视频不会删除",
+		agent.NoteAlreadyCleared:    "视频已安全保存；记录仪上已没有这个文件",
+		agent.NoteInternal:          "处理出错。请联系管理员",
+	},
+	Alarms: map[agent.AlarmCode]string{
+		agent.AlarmStagingFull:     "本机暂存磁盘将满，放不下的视频暂留在记录仪上等待导入，请联系管理员",
+		agent.AlarmRecorderStorage: "执法记录仪 %s 存储空间将满，请及时停靠导入",
 	},
 	AlarmUnknown: "请联系管理员",
 }
@@ -198,7 +229,10 @@ var en = &Strings{
 	Files:       "Files",
 	Footage:     "Footage",
 	Speed:       "Speed",
-	ETA:         "Time left",
+	ETA:         "All uploaded in",
+	CopyETA:     "safe to unplug in ~%d min",
+	CopyETASoon: "safe to unplug in under a minute",
+	Sep:         "; ",
 	Phase:       "State",
 	Progress:    "Progress",
 	Unplug:      "Unplug?",
@@ -237,9 +271,37 @@ var en = &Strings{
 		agent.StateFailed:     "failed",
 		agent.StateRejected:   "not taken in",
 	},
-	Alarms: map[string]string{
-		agent.AlarmStagingFull: "The dock's staging disk is nearly full: footage that does not fit waits on its recorder. Call the administrator.",
-		alarmRecorderStorage:   "Recorder %s is nearly out of storage: dock it to take its footage in.",
+	Notes: map[agent.NoteCode]string{
+		agent.NoteBadName:           "Not a file name a recorder writes: not taken in. Call the administrator.",
+		agent.NoteEmptyFile:         "Empty file (0 bytes): nothing to take in.",
+		agent.NoteRecorderUnplugged: "The recorder was unplugged during the copy. Dock it again and wait for “safe to unplug”.",
+		agent.NoteRecorderRead:      "Reading the recorder failed; the copy is incomplete. Dock it again; if it happens again, call the administrator.",
+		agent.NoteSizeChanged:       "The file changed size during the copy. Dock the recorder again.",
+		agent.NoteStagingWrite:      "The dock could not write to its staging disk. Call the administrator.",
+		agent.NoteStagingFull:       "The dock's staging disk is full: the footage waits on the recorder. Call the administrator.",
+		agent.NoteStagedRead:        "The dock could not read its own copy; it tries again. If this stays, call the administrator.",
+		agent.NoteStagedDamaged:     "The dock's copy was damaged. Dock this recorder again to copy it anew.",
+		agent.NoteStagedRecopy:      "The dock's copy was damaged: copying again from the recorder. Do not unplug.",
+		agent.NoteStoreDown:         "The storage server cannot be reached for now; the dock tries again by itself.",
+		agent.NoteStoreDenied:       "The storage server refuses the dock; it tries again. Call the administrator.",
+		agent.NoteStoreMismatch:     "The stored copy differs from the footage. Call the administrator.",
+		agent.NoteServerDown:        "The case server cannot be reached for now; the dock tries again by itself.",
+		agent.NoteServerDenied:      "The case server refuses this dock; it tries again. Call the administrator.",
+		agent.NoteServerRefused:     "The case server refused to register this file. Call the administrator.",
+		agent.NoteReceiptInvalid:    "The case server's receipt does not verify; the file stays on the recorder. Call the administrator.",
+		agent.NoteNoReceipt:         "No receipt from the case server; the file stays on the recorder. Call the administrator.",
+		agent.NoteClearUnplugged:    "Footage is safe; the recorder was unplugged before it was cleared. It is cleared at the next dock.",
+		agent.NoteClearRead:         "Footage is safe; reading the recorder to verify it failed, so it was not deleted. Tried again at the next dock.",
+		agent.NoteClearFailed:       "Footage is safe, but it could not be deleted from the recorder. Call the administrator.",
+		agent.NoteRereadMismatch:    "Footage is safe; two reads of the recorder differ, so it was not deleted. Check the recorder and its cable, and call the administrator.",
+		agent.NoteKeptByConfig:      "Footage is safe; kept on the recorder by the dock's settings.",
+		agent.NoteKeptSerial:        "Footage is safe; pulled over the serial cable, so the recorder keeps its copy.",
+		agent.NoteAlreadyCleared:    "Footage is safe; the file was already gone from the recorder.",
+		agent.NoteInternal:          "Something went wrong. Call the administrator.",
+	},
+	Alarms: map[agent.AlarmCode]string{
+		agent.AlarmStagingFull:     "The dock's staging disk is nearly full: footage that does not fit waits on its recorder. Call the administrator.",
+		agent.AlarmRecorderStorage: "Recorder %s is nearly out of storage: dock it to take its footage in.",
 	},
 	AlarmUnknown: "Call the administrator.",
 }

@@ -18,12 +18,14 @@ func ProgressBar(percent int) string {
 	return fmt.Sprintf("[%s%s] %3d%%", strings.Repeat("█", full), strings.Repeat("░", BarWidth-full), percent)
 }
 
-// WriteText writes v for a terminal: a title line, the alarms, then one
-// line per recorder (device, officer, progress bar, files, footage, speed,
-// time left, and whether it is safe to unplug with the reason, in capitals
-// in English), then the files that need attention. Columns are aligned for
-// a monospace terminal in which Chinese characters take two cells. It
-// returns w's error.
+// WriteText writes v for a terminal: a title line, the alarms (each with
+// the agent's English detail on the line below), then one line per
+// recorder (device, officer, progress bar, files, footage, speed, time
+// left, and whether it is safe to unplug with the reason, in capitals in
+// English, and while copying when it will be), then the files that need
+// attention, each with its note and the agent's English detail below.
+// Columns are aligned for a monospace terminal in which Chinese characters
+// take two cells. It returns w's error.
 func WriteText(w io.Writer, v *View) error {
 	t := v.T
 	bw := bufio.NewWriter(w)
@@ -36,11 +38,10 @@ func WriteText(w io.Writer, v *View) error {
 	}
 	fmt.Fprintln(bw, title)
 	for _, a := range v.Alarms {
-		fmt.Fprintf(bw, "%s%s%s", strings.ToUpper(t.Alarm), t.Colon, a.Text)
+		fmt.Fprintf(bw, "%s%s%s\n", strings.ToUpper(t.Alarm), t.Colon, a.Text)
 		if a.Detail != "" {
-			fmt.Fprintf(bw, " (%s)", a.Detail)
+			fmt.Fprintf(bw, "    %s\n", a.Detail)
 		}
-		fmt.Fprintln(bw)
 	}
 	if len(v.Cards) == 0 {
 		fmt.Fprintln(bw, t.Empty)
@@ -51,6 +52,9 @@ func WriteText(w io.Writer, v *View) error {
 		verdict := strings.ToUpper(c.Banner)
 		if c.Reason != "" {
 			verdict += t.Colon + c.Reason
+		}
+		if c.CopyETA != "" {
+			verdict += t.Sep + c.CopyETA
 		}
 		rows = append(rows, []string{c.Serial, c.Officer, ProgressBar(c.Percent), c.Files, c.Footage, c.Speed, c.ETA, verdict})
 	}
@@ -63,6 +67,9 @@ func WriteText(w io.Writer, v *View) error {
 				line += t.Colon + f.Note
 			}
 			notes = append(notes, line)
+			if f.Detail != "" {
+				notes = append(notes, "      "+f.Detail)
+			}
 		}
 	}
 	if len(notes) > 0 {

@@ -26,8 +26,8 @@ type View struct {
 // AlarmView is an alarm in words.
 type AlarmView struct {
 	Kind   string
-	Text   string // in the view's language
-	Detail string // the agent's message, in English, for the administrator
+	Text   string // in the view's language; the agent's English for a code this screen does not know
+	Detail string // the agent's message, in English, for the administrator; empty when it is Text
 }
 
 // Card is one docked recorder in words.
@@ -39,7 +39,8 @@ type Card struct {
 	Files      string // "3 / 5"
 	Footage    string // footage moved through the pipeline, "1.2 / 3.4 GB"
 	Speed      string // "42.0 MB/s", or "—"
-	ETA        string // "mm:ss" or "h:mm:ss", or "—"
+	ETA        string // until copied and uploaded: "mm:ss" or "h:mm:ss", or "—"
+	CopyETA    string // while copying, when it may be unplugged: "可以拔出还需 ~3 分钟"; empty when not known or not copying
 	Phase      agent.Phase
 	PhaseText  string
 	Safe       bool
@@ -67,7 +68,9 @@ type FileNote struct {
 	FileName  string
 	State     agent.State
 	StateText string
-	Note      string // the agent's note, in English
+	NoteCode  agent.NoteCode
+	Note      string // what happened and what to do, in the view's language; the agent's English for a code this screen does not know
+	Detail    string // the agent's note, in English with the technical detail, for the administrator; empty when it is Note
 }
 
 // NewView returns st in words in language l. A nil st gives a view with no
@@ -94,18 +97,37 @@ func NewView(st *agent.DockStatus, l Lang) *View {
 	return v
 }
 
-// alarmView says alarm a in t's language. A kind may carry a subject after
-// a colon ("recorder_storage:DSJ0001"), which fills the text's %s.
+// alarmView says alarm a in t's language, its subject (a recorder's
+// serial) filling the text's %s. An agent older than Alarm.Code carries
+// the code and subject in the kind only ("recorder_storage:DSJ0001"). A
+// code this screen does not know (a newer agent) is said in the agent's
+// English.
 func alarmView(a agent.Alarm, t *Strings) AlarmView {
-	kind, subject, _ := strings.Cut(a.Kind, ":")
-	av := AlarmView{Kind: a.Kind, Detail: a.Message, Text: t.Alarms[kind]}
+	code, subject := a.Code, a.Subject
+	if code == "" {
+		code, subject, _ = strings.Cut(a.Kind, ":")
+	}
+	av := AlarmView{Kind: a.Kind, Detail: a.Message, Text: t.Alarms[code]}
 	switch {
+	case av.Text == "" && a.Message != "":
+		av.Text, av.Detail = a.Message, ""
 	case av.Text == "":
 		av.Text = t.AlarmUnknown
 	case strings.Contains(av.Text, "%s"):
 		av.Text = fmt.Sprintf(av.Text, subject)
 	}
 	return av
+}
+
+// noteView says a recording's note in t's language, with the agent's
+// English as the detail. A note with a code this screen does not know (a
+// newer agent), or none (written before notes had codes), is said in the
+// agent's English alone.
+func noteView(r agent.RecordingStatus, t *Strings) (note, detail string) {
+	if text := t.Notes[r.NoteCode]; text != "" && r.NoteCode != "" {
+		return text, r.Note
+	}
+	return r.Note, ""
 }
 
 func newCard(rs *agent.RecorderStatus, t *Strings) Card {
@@ -153,6 +175,11 @@ func newCard(rs *agent.RecorderStatus, t *Strings) Card {
 	if rs.ETASeconds >= 0 && rs.Phase != agent.PhaseDone {
 		c.ETA = FormatETA(rs.ETASeconds)
 	}
+	if rs.Phase == agent.PhaseCopying {
+		// 0 is "copied" from this agent but "not said" from one older than
+		// the copy ETA: not shown either way, the banner turns green.
+		c.CopyETA = FormatCopyETA(rs.CopyETASeconds, t)
+	}
 	for _, r := range rs.Recordings {
 		if !needsAttention(r) {
 			continue
@@ -161,7 +188,8 @@ func newCard(rs *agent.RecorderStatus, t *Strings) Card {
 		if s == "" {
 			s = string(r.State)
 		}
-		c.Attention = append(c.Attention, FileNote{FileName: r.FileName, State: r.State, StateText: s, Note: r.Note})
+		note, detail := noteView(r, t)
+		c.Attention = append(c.Attention, FileNote{FileName: r.FileName, State: r.State, StateText: s, NoteCode: r.NoteCode, Note: note, Detail: detail})
 	}
 	return c
 }
@@ -174,7 +202,7 @@ func needsAttention(r agent.RecordingStatus) bool {
 	case agent.StateFailed, agent.StateRejected:
 		return true
 	case agent.StateKept:
-		return strings.HasPrefix(r.Note, "ALARM")
+		return r.NoteCode == agent.NoteRereadMismatch || strings.HasPrefix(r.Note, "ALARM")
 	}
 	return false
 }
@@ -212,6 +240,20 @@ func FormatETA(secs float64) string {
 		return fmt.Sprintf("%d:%02d:%02d", h, m, sec)
 	}
 	return fmt.Sprintf("%02d:%02d", m, sec)
+}
+
+// FormatCopyETA returns how long until a recorder being copied may be
+// unplugged, secs, in t's words: whole minutes rounded up ("可以拔出还需
+// ~3 分钟"), or "under a minute"; "" when secs is not a time left (0,
+// negative: unknown).
+func FormatCopyETA(secs float64, t *Strings) string {
+	switch {
+	case math.IsNaN(secs) || math.IsInf(secs, 0) || secs <= 0:
+		return ""
+	case secs < 60:
+		return t.CopyETASoon
+	}
+	return fmt.Sprintf(t.CopyETA, int64(math.Ceil(secs/60)))
 }
 
 // FormatRate returns bytesPerSec in decimal megabytes per second with one
