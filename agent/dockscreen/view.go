@@ -119,15 +119,15 @@ func alarmView(a agent.Alarm, t *Strings) AlarmView {
 	return av
 }
 
-// noteView says a recording's note in t's language, with the agent's
-// English as the detail. A note with a code this screen does not know (a
-// newer agent), or none (written before notes had codes), is said in the
-// agent's English alone.
-func noteView(r agent.RecordingStatus, t *Strings) (note, detail string) {
-	if text := t.Notes[r.NoteCode]; text != "" && r.NoteCode != "" {
-		return text, r.Note
+// Note says a recording's note, code and English text, in t's language,
+// with the English as the detail. A code this screen does not know (a
+// newer agent), or none (a note written before notes had codes), gives the
+// English alone as the note and no detail.
+func (t *Strings) Note(code agent.NoteCode, english string) (note, detail string) {
+	if text := t.Notes[code]; text != "" && code != "" {
+		return text, english
 	}
-	return r.Note, ""
+	return english, ""
 }
 
 func newCard(rs *agent.RecorderStatus, t *Strings) Card {
@@ -188,7 +188,7 @@ func newCard(rs *agent.RecorderStatus, t *Strings) Card {
 		if s == "" {
 			s = string(r.State)
 		}
-		note, detail := noteView(r, t)
+		note, detail := t.Note(r.NoteCode, r.Note)
 		c.Attention = append(c.Attention, FileNote{FileName: r.FileName, State: r.State, StateText: s, NoteCode: r.NoteCode, Note: note, Detail: detail})
 	}
 	return c

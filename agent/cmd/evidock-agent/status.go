@@ -23,14 +23,17 @@ const statusUsage = `usage: evidock-agent status --config FILE [--watch] [--lang
 
 Without --all or --wait, status shows what the dock screen shows, read live
 from the running agent (dock_screen.listen in the config): per docked
-recorder its serial, officer, progress, files, speed, time left, and whether
-it is safe to unplug and why. --watch redraws it every second until Ctrl-C.
-If the agent is not running, status says so and prints the state database
-as --all does.
+recorder its serial, officer, progress, files, speed, time left, whether
+it is safe to unplug and why and, while copying, when it will be; then the
+files that need attention, each note in the chosen language with the
+agent's English detail below it. --watch redraws it every second until
+Ctrl-C. If the agent is not running, status says so and prints the state
+database as --all does.
 
 --all prints every recording the agent has ever seen, from its state
-database. --wait waits until no recording is pending, then prints the same:
-exit 0 when all are done, 1 when some failed, 3 on timeout.
+database, each note in the chosen language with the English in brackets.
+--wait waits until no recording is pending, then prints the same: exit 0
+when all are done, 1 when some failed, 3 on timeout.
 
 The language is --lang, else Chinese when LC_ALL, LC_MESSAGES or LANG names
 it (zh_CN.UTF-8), else English.
@@ -82,7 +85,7 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	if *all || *wait {
-		return statusFromDB(ctx, c, *configPath, *wait, *atLeast, *timeout, stdout)
+		return statusFromDB(ctx, c, *configPath, *wait, *atLeast, *timeout, lang, stdout)
 	}
 	if *watch {
 		return watchLive(ctx, c, lang, stdout)
@@ -90,7 +93,7 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	url := c.DockScreen.URL()
 	if url == "" {
 		fmt.Fprintln(stderr, "evidock-agent: the dock screen is off (dock_screen.listen is empty), so there is no live view; showing the state database")
-		return statusFromDB(ctx, c, *configPath, false, 0, 0, stdout)
+		return statusFromDB(ctx, c, *configPath, false, 0, 0, lang, stdout)
 	}
 	st, err := dockscreen.NewClient(url).Status(ctx)
 	var se *dockscreen.StatusError
@@ -99,7 +102,7 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return fmt.Errorf("the agent is running but cannot say its status: %w", err)
 	case err != nil:
 		fmt.Fprintf(stderr, "evidock-agent: the agent is not running (nothing answers at %s); showing the state database\n", url)
-		return statusFromDB(ctx, c, *configPath, false, 0, 0, stdout)
+		return statusFromDB(ctx, c, *configPath, false, 0, 0, lang, stdout)
 	}
 	return dockscreen.WriteText(stdout, dockscreen.NewView(st, lang))
 }
@@ -147,8 +150,8 @@ func watchLive(ctx context.Context, c Config, lang dockscreen.Lang, stdout io.Wr
 // statusFromDB prints every recording in the agent's state database and,
 // with wait, first waits until none is pending: it returns nil when every
 // ingestable recording is done, an error when some failed, and a
-// *timeoutError on timeout.
-func statusFromDB(ctx context.Context, c Config, configPath string, wait bool, atLeast int, timeout time.Duration, stdout io.Writer) error {
+// *timeoutError on timeout. Notes are said in lang.
+func statusFromDB(ctx context.Context, c Config, configPath string, wait bool, atLeast int, timeout time.Duration, lang dockscreen.Lang, stdout io.Writer) error {
 	if c.StatePath == "" {
 		return cli.Usagef("config %s: state_path is empty", configPath)
 	}
@@ -174,14 +177,14 @@ func statusFromDB(ctx context.Context, c Config, configPath string, wait bool, a
 			}
 		}
 		if !wait || (pending == 0 && len(recs) >= atLeast) {
-			printStatus(stdout, recs)
+			printStatus(stdout, recs, lang)
 			if wait && failed > 0 {
 				return fmt.Errorf("%d recording(s) failed", failed)
 			}
 			return nil
 		}
 		if time.Now().After(deadline) {
-			printStatus(stdout, recs)
+			printStatus(stdout, recs, lang)
 			return &timeoutError{fmt.Errorf("timed out after %v: %d recording(s) still pending", timeout, pending)}
 		}
 		select {
@@ -196,7 +199,10 @@ type timeoutError struct{ error }
 
 func (e *timeoutError) Unwrap() error { return e.error }
 
-func printStatus(w io.Writer, recs []*agent.Recording) {
+// printStatus writes one line per recording; its note, last, is said in
+// lang with the agent's English detail after it in brackets.
+func printStatus(w io.Writer, recs []*agent.Recording, lang dockscreen.Lang) {
+	t := dockscreen.StringsFor(lang)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "FILE\tSIZE\tSTATE\tBLAKE3\tNOTE")
 	for _, r := range recs {
@@ -204,7 +210,11 @@ func printStatus(w io.Writer, recs []*agent.Recording) {
 		if !r.Digest.IsZero() {
 			digest = r.Digest.String()[:16] + "…"
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\n", r.RelPath, r.Size, r.State, digest, r.Error)
+		note, detail := t.Note(r.ErrorCode, r.Error)
+		if detail != "" {
+			note += " [" + detail + "]"
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\n", r.RelPath, r.Size, r.State, digest, note)
 	}
 	tw.Flush()
 }

@@ -38,6 +38,7 @@ func copyingDock() *agent.DockStatus {
 			DeviceSerial: "DSJ0001", OfficerNo: "100234", FilesDone: 2, FilesTotal: 5,
 			BytesDone: 540, BytesTotal: 1000, BytesPerSec: 12_500_000, ETASeconds: 75,
 			Phase: agent.PhaseCopying, ReasonCode: agent.ReasonCopying, Reason: "do not unplug: footage is being copied off the recorder",
+			CopyBytesLeft: 230_000_000, CopyBytesPerSec: 1_000_000, CopyETASeconds: 230,
 		}, {
 			DeviceSerial: "DSJ0002", OfficerNo: "100235", FilesDone: 1, FilesTotal: 1, BytesDone: 10, BytesTotal: 10, ETASeconds: -1,
 			Phase: agent.PhaseDone, SafeToUnplug: true, ReasonCode: agent.ReasonDone, Reason: "safe to unplug: all footage is stored, registered and cleared",
@@ -98,7 +99,10 @@ func seedState(t *testing.T, path string, states ...agent.State) {
 		}
 		r.State = s
 		if s == agent.StateFailed {
-			r.Error = "copy: input/output error"
+			r.ErrorCode, r.Error = agent.NoteRecorderRead, "copy: input/output error"
+		}
+		if s == agent.StateKept {
+			r.ErrorCode, r.Error = "from_a_newer_agent", "kept for a reason this build does not know"
 		}
 		if err := db.UpdateRecording(ctx, r); err != nil {
 			t.Fatal(err)
@@ -121,7 +125,7 @@ func TestStatusLive(t *testing.T) {
 	for _, want := range []string{
 		"Recorder dock · Station dock-01 · Updated 2024-05-01 09:30:05 (Beijing time)",
 		"DSJ0001", "100234", "[██████████░░░░░░░░░░]  54%", "2 / 5", "12.5 MB/s", "01:15",
-		"DO NOT UNPLUG: footage is being copied off the recorder",
+		"DO NOT UNPLUG: footage is being copied off the recorder; safe to unplug in ~4 min",
 		"DSJ0002", "SAFE TO UNPLUG: all footage is stored, registered and cleared",
 	} {
 		if !strings.Contains(out, want) {
@@ -133,7 +137,7 @@ func TestStatusLive(t *testing.T) {
 	}
 
 	out, _, err = status(context.Background(), "--config", config, "--lang", "zh-CN")
-	if err != nil || !strings.Contains(out, "请勿拔出：正在从记录仪复制视频") || !strings.Contains(out, "可以拔出") {
+	if err != nil || !strings.Contains(out, "请勿拔出：正在从记录仪复制视频，拔出会中断复制；可以拔出还需 ~4 分钟") || !strings.Contains(out, "可以拔出：") {
 		t.Errorf("status --lang zh-CN: %v\n%s", err, out)
 	}
 }
@@ -191,6 +195,19 @@ func TestStatusAll(t *testing.T) {
 	}
 	if lines := strings.Split(strings.TrimSpace(out), "\n"); len(lines) != 4 || !strings.HasPrefix(lines[0], "FILE") || strings.Contains(out, "UNPLUG") {
 		t.Errorf("status --all:\n%s", out)
+	}
+	// Notes in the officer's language with the English detail; a code this
+	// build does not know, in English.
+	for lang, want := range map[string][]string{
+		"en":    {"Reading the recorder failed; the copy is incomplete. Dock it again; if it happens again, call the administrator. [copy: input/output error]"},
+		"zh-CN": {"读取记录仪出错，未复制完。请重新插入；如再出现，请联系管理员 [copy: input/output error]", "kept for a reason this build does not know\n"},
+	} {
+		out, _, err := status(context.Background(), "--config", config, "--all", "--lang", lang)
+		for _, w := range want {
+			if err != nil || !strings.Contains(out, w) {
+				t.Errorf("status --all --lang %s: %v, want %q in\n%s", lang, err, w, out)
+			}
+		}
 	}
 }
 
