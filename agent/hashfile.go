@@ -31,72 +31,38 @@ func secondRead(f fs.File) (evidock.Digest, int64, error) {
 // and, when partSize is positive, the base64 CRC32C of each partSize part,
 // which the object store checks on arrival, so that the upload reads the
 // file only to send it. It returns the first read error.
-//
-// The next chunk is read while the last one is hashed: the copy out of the
-// page cache (or off the recorder) then costs the hash no time.
 func fileSums(f io.ReaderAt, partSize int64) (evidock.Digest, []string, int64, error) {
 	if partSize <= 0 {
 		partSize = 1<<63 - 1
 	}
-	type chunk struct {
-		b   []byte
-		err error
-	}
-	free, full := make(chan []byte, copyBuffers), make(chan chunk, copyBuffers)
-	for range copyBuffers {
-		free <- make([]byte, copyChunk)
-	}
-	stop := make(chan struct{})
-	defer close(stop)
-	go func() {
-		defer close(full)
-		var off int64
-		for {
-			var buf []byte
-			select {
-			case buf = <-free:
-			case <-stop:
-				return
-			}
-			n, err := f.ReadAt(buf, off)
-			off += int64(n)
-			if err == io.EOF {
-				err = nil
-				if n == 0 {
-					return
-				}
-				buf = buf[:n]
-				full <- chunk{b: buf}
-				return
-			}
-			full <- chunk{b: buf[:n], err: err}
-			if err != nil {
-				return
-			}
-		}
-	}()
-
 	h := evidock.NewHasher()
 	var (
 		crcs          []string
 		crc           uint32
 		total, inPart int64
 	)
-	for c := range full {
-		if c.err != nil {
-			return evidock.Digest{}, nil, total, c.err
-		}
-		h.Write(c.b)
-		for b := c.b; len(b) > 0; {
-			n := min(int64(len(b)), partSize-inPart)
-			crc = crc32.Update(crc, castagnoli, b[:n])
-			b, inPart = b[n:], inPart+n
+	// Reading ahead on another goroutine was measured no faster from the
+	// page cache, and slower for many small files.
+	buf := make([]byte, copyChunk)
+	for {
+		n, err := f.ReadAt(buf, total)
+		b := buf[:n]
+		h.Write(b)
+		for len(b) > 0 {
+			k := min(int64(len(b)), partSize-inPart)
+			crc = crc32.Update(crc, castagnoli, b[:k])
+			b, inPart = b[k:], inPart+k
 			if inPart == partSize {
 				crcs, crc, inPart = append(crcs, crcString(crc)), 0, 0
 			}
 		}
-		total += int64(len(c.b))
-		free <- c.b[:cap(c.b)]
+		total += int64(n)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return evidock.Digest{}, nil, total, err
+		}
 	}
 	if inPart > 0 || total == 0 {
 		crcs = append(crcs, crcString(crc))

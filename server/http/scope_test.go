@@ -52,11 +52,11 @@ func TestUserClipListing(t *testing.T) {
 			want         string
 			total        int
 		}{
-			{"zhang.wei", "", "[t2-a t2-b t2-c]", 3},                  // his unit's officers
-			{"chen.jie", "", "[t2-a t2-b t2-c]", 3},                   // supervisor of d1, above t2
-			{"wang.fang", "limit=2&offset=1", "[t2-b t2-c]", 3},       // paged, total unchanged
-			{"zhao.min", "", "[t1-a]", 1},                             // head of d2
-			{"li.na", "officer=" + storetest.CityOfficerT2, "[]", 0},  // asking for another unit's officer finds nothing
+			{"zhang.wei", "", "[t2-a t2-b t2-c]", 3},                 // his unit's officers
+			{"chen.jie", "", "[t2-a t2-b t2-c]", 3},                  // supervisor of d1, above t2
+			{"wang.fang", "limit=2&offset=1", "[t2-b t2-c]", 3},      // paged, total unchanged
+			{"zhao.min", "", "[t1-a]", 1},                            // head of d2
+			{"li.na", "officer=" + storetest.CityOfficerT2, "[]", 0}, // asking for another unit's officer finds nothing
 			{"zhang.wei", "officer=" + storetest.CityOfficerT2 + "&from=" + url.QueryEscape(started.Add(2*time.Minute).Format(time.RFC3339)) +
 				"&to=" + url.QueryEscape(started.Add(5*time.Minute).Format(time.RFC3339)), "[t2-b]", 1},
 			{"admin", "", "[]", 0}, // administrators see no footage

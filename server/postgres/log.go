@@ -30,15 +30,48 @@ type logWriter struct {
 }
 
 func newLogWriter(ctx context.Context, tx pgx.Tx) (*logWriter, error) {
-	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", logLockKey); err != nil {
+	b := &pgx.Batch{}
+	queueLockLog(b)
+	br := tx.SendBatch(ctx, b)
+	var n int64
+	if err := readLockLog(br, &n); err != nil {
 		return nil, err
 	}
-	n, err := logSize(ctx, tx)
-	if err != nil {
+	if err := br.Close(); err != nil {
 		return nil, err
 	}
+	return logWriterAt(ctx, tx, n), nil
+}
+
+// queueLockLog queues, on b, taking the log's lock and then reading the
+// log's size. They must be two statements: in READ COMMITTED each
+// statement sees what was committed when it started, so only a statement
+// that starts after the lock is held sees every earlier append.
+func queueLockLog(b *pgx.Batch) {
+	b.Queue("SELECT pg_advisory_xact_lock($1)", logLockKey)
+	b.Queue("SELECT COALESCE(MAX(idx) + 1, 0) FROM log_records")
+}
+
+// readLockLog reads the results of queueLockLog from br, the log's size
+// into n; it leaves br open for the statements queued after them, unless
+// it fails, when it closes br.
+func readLockLog(br pgx.BatchResults, n *int64) error {
+	if _, err := br.Exec(); err != nil {
+		br.Close()
+		return err
+	}
+	if err := br.QueryRow().Scan(n); err != nil {
+		br.Close()
+		return err
+	}
+	return nil
+}
+
+// logWriterAt returns a logWriter for a log of n records, whose lock tx
+// holds.
+func logWriterAt(ctx context.Context, tx pgx.Tx, n int64) *logWriter {
 	read := func(indexes []int64) ([]evidock.LogHash, error) { return readLogHashes(ctx, tx, indexes) }
-	return &logWriter{tx: tx, a: translog.NewAppender(n, read)}, nil
+	return &logWriter{tx: tx, a: translog.NewAppender(n, read)}
 }
 
 // add appends clip c, as stored and known to be missing from the log.
@@ -85,11 +118,11 @@ func (w *logWriter) flush(ctx context.Context) error {
 			hashIDs, hashes = append(hashIDs, e.HashIndex+int64(i)), append(hashes, h[:])
 		}
 	}
-	if _, err := w.tx.Exec(ctx, `INSERT INTO log_records (idx, clip_id, blake3, record)
-		SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bytea[], $4::text[])`, idx, clipIDs, digests, records); err != nil {
-		return err
-	}
-	_, err := w.tx.Exec(ctx, "INSERT INTO log_hashes (id, hash) SELECT * FROM unnest($1::bigint[], $2::bytea[])", hashIDs, hashes)
+	b := &pgx.Batch{}
+	b.Queue(`INSERT INTO log_records (idx, clip_id, blake3, record)
+		SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bytea[], $4::text[])`, idx, clipIDs, digests, records)
+	b.Queue("INSERT INTO log_hashes (id, hash) SELECT * FROM unnest($1::bigint[], $2::bytea[])", hashIDs, hashes)
+	err := w.tx.SendBatch(ctx, b).Close()
 	w.entries = w.entries[:0]
 	return err
 }
@@ -184,20 +217,20 @@ func (db *DB) ReadLogRecords(ctx context.Context, start int64, count int) ([]evi
 }
 
 // FindLogRecord returns the index and record of the clip with digest d in
-// the log, or ENOTFOUND.
-func (db *DB) FindLogRecord(ctx context.Context, d evidock.Digest) (int64, []byte, error) {
+// the log, and the log's size as the same query saw it, or ENOTFOUND.
+func (db *DB) FindLogRecord(ctx context.Context, d evidock.Digest) (int64, []byte, int64, error) {
 	var (
-		idx    int64
-		record string
+		idx, size int64
+		record    string
 	)
-	err := db.pool.QueryRow(ctx, "SELECT idx, record FROM log_records WHERE blake3 = $1", d[:]).Scan(&idx, &record)
+	err := db.pool.QueryRow(ctx, "SELECT idx, record, (SELECT MAX(idx) + 1 FROM log_records) FROM log_records WHERE blake3 = $1", d[:]).Scan(&idx, &record, &size)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return 0, nil, evidock.Errorf(evidock.ENOTFOUND, "clip %s is not in the transparency log", d)
+		return 0, nil, 0, evidock.Errorf(evidock.ENOTFOUND, "clip %s is not in the transparency log", d)
 	}
 	if err != nil {
-		return 0, nil, dbError("find log record of "+d.String(), err)
+		return 0, nil, 0, dbError("find log record of "+d.String(), err)
 	}
-	return idx, []byte(record), nil
+	return idx, []byte(record), size, nil
 }
 
 // appendBatch bounds the clips AppendMissingClips appends per transaction,

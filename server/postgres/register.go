@@ -82,35 +82,68 @@ func (db *DB) registerTx(ctx context.Context, batch []*registration) error {
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
 
-	// The log's lock first: taken after the inserts, two servers inserting
+	// One round trip for the log's lock, its size and every INSERT. The
+	// lock comes first: taken after the inserts, two servers inserting
 	// the same digest could each wait for the other.
-	log, err := newLogWriter(ctx, tx)
-	if err != nil {
+	b := &pgx.Batch{}
+	queueLockLog(b)
+	for _, r := range batch {
+		queueInsertClip(b, r.clip)
+	}
+	br := tx.SendBatch(ctx, b)
+	var n int64
+	if err := readLockLog(br, &n); err != nil {
 		return dbError("register clips", err)
 	}
+	stored := make([]*evidock.Clip, len(batch))
+	for i, r := range batch {
+		c, err := scanClip(br.QueryRow())
+		switch {
+		case err == nil:
+			stored[i] = c
+		case errors.Is(err, pgx.ErrNoRows): // stored before; read below
+		case pgCode(err) == codeForeignKeyViolation:
+			br.Close()
+			return evidock.WrapError(evidock.EINVALID, err, "clip: station_id %q is not a registered station", r.clip.StationID)
+		default:
+			br.Close()
+			return dbError("register clip "+r.clip.Digest.String(), err)
+		}
+	}
+	if err := br.Close(); err != nil {
+		return dbError("register clips", err)
+	}
+
+	log := logWriterAt(ctx, tx, n)
 	for i, r := range batch {
 		c := r.clip
-		stored, created, err := insertClip(ctx, tx, c)
-		if err != nil {
-			return err
+		created := stored[i] != nil
+		if !created {
+			// A new statement sees the row that stopped the INSERT.
+			s, err := scanClip(tx.QueryRow(ctx, "SELECT "+clipColumns+" FROM clips WHERE blake3 = $1", c.Digest[:]))
+			if err != nil {
+				return dbError("read back clip "+c.Digest.String(), err)
+			}
+			stored[i] = s
 		}
-		if stored.Size != c.Size {
+		if stored[i].Size != c.Size {
 			out[i].err = evidock.Errorf(evidock.ECONFLICT,
 				"clip %s is registered with %d bytes, not %d: the same digest cannot have two sizes, so one of the uploads is damaged",
-				c.Digest, stored.Size, c.Size)
+				c.Digest, stored[i].Size, c.Size)
 			continue
 		}
 		// A clip stored before has its entry, unless an older server
 		// stored it; only new ones are surely missing from the log.
+		var err error
 		if created {
-			err = log.add(stored)
+			err = log.add(stored[i])
 		} else {
-			err = log.addIfMissing(ctx, stored)
+			err = log.addIfMissing(ctx, stored[i])
 		}
 		if err != nil {
 			return dbError("append clip "+c.Digest.String()+" to the transparency log", err)
 		}
-		out[i] = outcome{stored: stored, created: created}
+		out[i] = outcome{stored: stored[i], created: created}
 	}
 	if err := log.flush(ctx); err != nil {
 		return dbError("append clips to the transparency log", err)
@@ -126,9 +159,9 @@ func (db *DB) registerTx(ctx context.Context, batch []*registration) error {
 	return nil
 }
 
-// insertClip inserts c unless its digest is stored, and returns the stored
-// clip and whether it is new.
-func insertClip(ctx context.Context, tx pgx.Tx, c *evidock.Clip) (*evidock.Clip, bool, error) {
+// queueInsertClip queues, on b, inserting c unless its digest is stored;
+// the statement returns the new row, or no row if the digest was stored.
+func queueInsertClip(b *pgx.Batch, c *evidock.Clip) {
 	var station any // NULL for clips that came through no station
 	if c.StationID != "" {
 		station = c.StationID
@@ -137,7 +170,7 @@ func insertClip(ctx context.Context, tx pgx.Tx, c *evidock.Clip) (*evidock.Clip,
 	// (Art. 17), and the triggers would refuse an update anyway. A
 	// conflict with another server registering the same digest at this
 	// moment waits for it to commit.
-	stored, err := scanClip(tx.QueryRow(ctx, `INSERT INTO clips (blake3, size, object_key, file_name, device_serial,
+	b.Queue(`INSERT INTO clips (blake3, size, object_key, file_name, device_serial,
 		officer_no, started_at, clock_offset_ms, corrected_started_at, important,
 		seq, kind, duration_ms, station_id, ingested_at, registered_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, statement_timestamp())
@@ -145,19 +178,5 @@ func insertClip(ctx context.Context, tx pgx.Tx, c *evidock.Clip) (*evidock.Clip,
 		RETURNING `+clipColumns,
 		c.Digest[:], c.Size, c.ObjectKey, c.FileName, c.DeviceSerial,
 		c.OfficerNo, toDB(c.StartedAt), c.ClockOffsetMS, toDB(c.CorrectedStartedAt), c.Important,
-		c.Seq, string(c.Kind), c.DurationMS, station, toDB(c.IngestedAt)))
-	switch {
-	case err == nil:
-		return stored, true, nil
-	case errors.Is(err, pgx.ErrNoRows):
-		// Stored already: a new statement sees it.
-		stored, err = scanClip(tx.QueryRow(ctx, "SELECT "+clipColumns+" FROM clips WHERE blake3 = $1", c.Digest[:]))
-		if err != nil {
-			return nil, false, dbError("read back clip "+c.Digest.String(), err)
-		}
-		return stored, false, nil
-	case pgCode(err) == codeForeignKeyViolation:
-		return nil, false, evidock.WrapError(evidock.EINVALID, err, "clip: station_id %q is not a registered station", c.StationID)
-	}
-	return nil, false, dbError("register clip "+c.Digest.String(), err)
+		c.Seq, string(c.Kind), c.DurationMS, station, toDB(c.IngestedAt))
 }

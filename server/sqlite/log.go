@@ -152,20 +152,20 @@ func (db *DB) ReadLogRecords(ctx context.Context, start int64, count int) ([]evi
 }
 
 // FindLogRecord returns the index and record of the clip with digest d in
-// the log, or ENOTFOUND.
-func (db *DB) FindLogRecord(ctx context.Context, d evidock.Digest) (int64, []byte, error) {
+// the log, and the log's size as the same query saw it, or ENOTFOUND.
+func (db *DB) FindLogRecord(ctx context.Context, d evidock.Digest) (int64, []byte, int64, error) {
 	var (
-		idx    int64
-		record string
+		idx, size int64
+		record    string
 	)
-	err := db.db.QueryRowContext(ctx, "SELECT idx, record FROM log_records WHERE blake3 = ?", d.String()).Scan(&idx, &record)
+	err := db.db.QueryRowContext(ctx, "SELECT idx, record, (SELECT MAX(idx) + 1 FROM log_records) FROM log_records WHERE blake3 = ?", d.String()).Scan(&idx, &record, &size)
 	if errors.Is(err, sql.ErrNoRows) {
-		return 0, nil, evidock.Errorf(evidock.ENOTFOUND, "clip %s is not in the transparency log", d)
+		return 0, nil, 0, evidock.Errorf(evidock.ENOTFOUND, "clip %s is not in the transparency log", d)
 	}
 	if err != nil {
-		return 0, nil, dbError("find log record of "+d.String(), err)
+		return 0, nil, 0, dbError("find log record of "+d.String(), err)
 	}
-	return idx, []byte(record), nil
+	return idx, []byte(record), size, nil
 }
 
 // appendBatch bounds the clips AppendMissingClips appends per transaction,

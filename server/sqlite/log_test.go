@@ -119,7 +119,7 @@ func TestLogCatchUp(t *testing.T) {
 	if _, err := db.RegisterClip(ctx, c); err != nil {
 		t.Fatal(err)
 	}
-	if i, _, err := db.FindLogRecord(ctx, c.Digest); err != nil || i != 3 {
+	if i, _, _, err := db.FindLogRecord(ctx, c.Digest); err != nil || i != 3 {
 		t.Fatalf("new clip at %d, %v; want 3", i, err)
 	}
 }

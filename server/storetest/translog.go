@@ -67,7 +67,7 @@ func RunHashStore(t *testing.T, open func(t *testing.T) LogStore) {
 			t.Fatalf("ReadLogRecords = %v, %v; want none", recs, err)
 		}
 		c := NewClip([]byte("absent"), "A123456", "100001", day(0, 9), 1)
-		if _, _, err := store.FindLogRecord(ctx, c.Digest); evidock.ErrorCode(err) != evidock.ENOTFOUND {
+		if _, _, _, err := store.FindLogRecord(ctx, c.Digest); evidock.ErrorCode(err) != evidock.ENOTFOUND {
 			t.Fatalf("FindLogRecord = %v; want ENOTFOUND", err)
 		}
 		if _, err := l.LogReceipt(ctx, c.Digest); evidock.ErrorCode(err) != evidock.ENOTFOUND {
@@ -92,9 +92,9 @@ func RunHashStore(t *testing.T, open func(t *testing.T) LogStore) {
 			t.Fatalf("LogSize = %d, %v; want %d", n, err, len(clips))
 		}
 		for i, c := range clips {
-			index, record, err := store.FindLogRecord(ctx, c.Digest)
-			if err != nil || index != int64(i) {
-				t.Fatalf("FindLogRecord(clip %d) = %d, %v; want index %d", i, index, err, i)
+			index, record, size, err := store.FindLogRecord(ctx, c.Digest)
+			if err != nil || index != int64(i) || size != int64(len(clips)) {
+				t.Fatalf("FindLogRecord(clip %d) = index %d, size %d, %v; want index %d, size %d", i, index, size, err, i, len(clips))
 			}
 			rec, err := translog.ParseRecord(record)
 			if err != nil {
@@ -235,7 +235,7 @@ func RunHashStore(t *testing.T, open func(t *testing.T) LogStore) {
 			}
 			if wantErr[i] == "" {
 				good++
-				if _, _, err := store.FindLogRecord(ctx, clips[i].Digest); err != nil {
+				if _, _, _, err := store.FindLogRecord(ctx, clips[i].Digest); err != nil {
 					t.Errorf("clip %d is registered but not in the log: %v", i, err)
 				}
 			}

@@ -31,8 +31,10 @@ type HashStore interface {
 	ReadLogRecords(ctx context.Context, start int64, count int) ([]evidock.LogRecord, error)
 
 	// FindLogRecord returns the index and the record of the clip with
-	// digest d, or ENOTFOUND if it is not in the log.
-	FindLogRecord(ctx context.Context, d evidock.Digest) (index int64, record []byte, err error)
+	// digest d, and the log's size as the same read saw it (so that the
+	// tree of that size holds the record), or ENOTFOUND if it is not in
+	// the log.
+	FindLogRecord(ctx context.Context, d evidock.Digest) (index int64, record []byte, size int64, err error)
 
 	// AppendMissingClips appends to the log, in the order of their IDs,
 	// the registered clips that are not in it (those registered before the
@@ -179,22 +181,18 @@ func (l *Log) LogCheckpoint(ctx context.Context) ([]byte, error) {
 // current checkpoint. A clip registered but missing from the log (see
 // CatchUp) is appended first; ENOTFOUND means d is not registered.
 func (l *Log) LogReceipt(ctx context.Context, d evidock.Digest) (*evidock.Receipt, error) {
-	index, record, err := l.store.FindLogRecord(ctx, d)
+	index, record, n, err := l.store.FindLogRecord(ctx, d)
 	if evidock.ErrorCode(err) == evidock.ENOTFOUND {
 		if _, err := l.CatchUp(ctx); err != nil {
 			return nil, err
 		}
-		index, record, err = l.store.FindLogRecord(ctx, d)
+		index, record, n, err = l.store.FindLogRecord(ctx, d)
 	}
 	if err != nil {
 		return nil, err
 	}
-	// Read after the record, so the tree holds it; stored hashes are never
-	// changed, so a proof made now holds for this size for ever.
-	n, err := l.store.LogSize(ctx)
-	if err != nil {
-		return nil, err
-	}
+	// Stored hashes are never changed, so a proof made now holds for this
+	// size for ever.
 	signed, _, err := l.checkpoint(ctx, n)
 	if err != nil {
 		return nil, err

@@ -31,7 +31,7 @@ type store interface {
 	fixity.Store       // the schedule and results of fixity checks, and alarms
 	auth.Store         // users, sessions, failed logins
 	evidock.AccessService
-	audit.Store // the audit log of people's actions
+	audit.Store             // the audit log of people's actions
 	server.LinkedCaseFinder // the cases a clip is linked to, for authorization
 	// Ping returns EUNAVAILABLE if the database does not answer.
 	Ping(ctx context.Context) error
