@@ -76,7 +76,7 @@ type DB struct {
 
 	// registrations gathers concurrent RegisterClip calls into shared
 	// transactions.
-	registrations *server.Batcher[*registration]
+	registrations *server.Registrations
 }
 
 // Open connects to the PostgreSQL database that dsn names and applies any
@@ -115,7 +115,7 @@ func open(ctx context.Context, dsn string, upTo int) (*DB, error) {
 		return nil, dbError("open "+target, err)
 	}
 	db := &DB{pool: pool, target: target}
-	db.registrations = server.NewBatcher(registerBatchMax, db.registerBatch)
+	db.registrations = server.NewRegistrations(db.registerTx)
 	if err := db.Ping(ctx); err != nil {
 		pool.Close()
 		return nil, err

@@ -10,16 +10,6 @@ import (
 	"evidock/server"
 )
 
-// registerBatchMax bounds the clips registered in one transaction.
-const registerBatchMax = 64
-
-// registration is one RegisterClip call waiting for its batch.
-type registration struct {
-	clip    *evidock.Clip
-	created bool
-	err     error
-}
-
 // RegisterClip stores c and fills in its ID, RegisteredAt and, if zero,
 // CorrectedStartedAt, or, if its digest is registered, fills c with the
 // stored clip and returns created == false. It returns EINVALID for a
@@ -31,37 +21,10 @@ type registration struct {
 // registration times of clips registered through different servers compare.
 //
 // Clips registered at the same moment share one transaction (see
-// server.Batcher), and so one commit and one turn at the transparency
+// server.Registrations), and so one commit and one turn at the transparency
 // log's lock, which every server sharing the database takes to append.
 func (db *DB) RegisterClip(ctx context.Context, c *evidock.Clip) (bool, error) {
-	if err := server.ValidateClip(c); err != nil {
-		return false, err
-	}
-	r := &registration{clip: c}
-	if err := db.registrations.Do(ctx, r); err != nil {
-		return false, dbError("register clip "+c.Digest.String(), err)
-	}
-	return r.created, r.err
-}
-
-// registerBatch registers the clips of batch in one transaction, or, if
-// that fails, each in a transaction of its own, so that one clip's fault
-// (an unknown station aborts the whole transaction) reaches only its own
-// caller.
-func (db *DB) registerBatch(ctx context.Context, batch []*registration) {
-	err := db.registerTx(ctx, batch)
-	if err == nil {
-		return
-	}
-	if len(batch) == 1 {
-		batch[0].err = err
-		return
-	}
-	for _, r := range batch {
-		if err := db.registerTx(ctx, []*registration{r}); err != nil {
-			r.err = err
-		}
-	}
+	return db.registrations.Register(ctx, c)
 }
 
 // registerTx inserts the clips of batch and appends the new ones to the
@@ -69,7 +32,7 @@ func (db *DB) registerBatch(ctx context.Context, batch []*registration) {
 // its entry (see package translog). It fills in each registration's
 // outcome only once the transaction has committed, and returns the error
 // that stopped the transaction.
-func (db *DB) registerTx(ctx context.Context, batch []*registration) error {
+func (db *DB) registerTx(ctx context.Context, batch []*server.Registration) error {
 	type outcome struct {
 		stored  *evidock.Clip
 		created bool
@@ -88,7 +51,7 @@ func (db *DB) registerTx(ctx context.Context, batch []*registration) error {
 	b := &pgx.Batch{}
 	queueLockLog(b)
 	for _, r := range batch {
-		queueInsertClip(b, r.clip)
+		queueInsertClip(b, r.Clip)
 	}
 	br := tx.SendBatch(ctx, b)
 	var n int64
@@ -104,10 +67,10 @@ func (db *DB) registerTx(ctx context.Context, batch []*registration) error {
 		case errors.Is(err, pgx.ErrNoRows): // stored before; read below
 		case pgCode(err) == codeForeignKeyViolation:
 			br.Close()
-			return evidock.WrapError(evidock.EINVALID, err, "clip: station_id %q is not a registered station", r.clip.StationID)
+			return evidock.WrapError(evidock.EINVALID, err, "clip: station_id %q is not a registered station", r.Clip.StationID)
 		default:
 			br.Close()
-			return dbError("register clip "+r.clip.Digest.String(), err)
+			return dbError("register clip "+r.Clip.Digest.String(), err)
 		}
 	}
 	if err := br.Close(); err != nil {
@@ -116,7 +79,7 @@ func (db *DB) registerTx(ctx context.Context, batch []*registration) error {
 
 	log := logWriterAt(ctx, tx, n)
 	for i, r := range batch {
-		c := r.clip
+		c := r.Clip
 		created := stored[i] != nil
 		if !created {
 			// A new statement sees the row that stopped the INSERT.
@@ -126,10 +89,8 @@ func (db *DB) registerTx(ctx context.Context, batch []*registration) error {
 			}
 			stored[i] = s
 		}
-		if stored[i].Size != c.Size {
-			out[i].err = evidock.Errorf(evidock.ECONFLICT,
-				"clip %s is registered with %d bytes, not %d: the same digest cannot have two sizes, so one of the uploads is damaged",
-				c.Digest, stored[i].Size, c.Size)
+		if err := server.SizeConflict(c, stored[i]); err != nil {
+			out[i].err = err
 			continue
 		}
 		// A clip stored before has its entry, unless an older server
@@ -152,8 +113,8 @@ func (db *DB) registerTx(ctx context.Context, batch []*registration) error {
 		return dbError("register clips", err)
 	}
 	for i, r := range batch {
-		if r.err = out[i].err; r.err == nil {
-			*r.clip, r.created = *out[i].stored, out[i].created
+		if r.Err = out[i].err; r.Err == nil {
+			*r.Clip, r.Created = *out[i].stored, out[i].created
 		}
 	}
 	return nil

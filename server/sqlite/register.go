@@ -12,16 +12,6 @@ import (
 	"evidock/server/translog"
 )
 
-// registerBatchMax bounds the clips registered in one transaction.
-const registerBatchMax = 64
-
-// registration is one RegisterClip call waiting for its batch.
-type registration struct {
-	clip    *evidock.Clip
-	created bool
-	err     error
-}
-
 // RegisterClip stores c and fills in its ID, RegisteredAt and, if zero,
 // CorrectedStartedAt, or, if its digest is registered, fills c with the
 // stored clip and returns created == false. It returns EINVALID for a
@@ -30,37 +20,11 @@ type registration struct {
 // database stays locked.
 //
 // Clips registered at the same moment share one transaction (see
-// server.Batcher): with synchronous=FULL every commit waits for the disk,
+// server.Registrations): with synchronous=FULL every commit waits for the disk,
 // so committing them one by one would queue stations behind each other's
 // fsyncs.
 func (db *DB) RegisterClip(ctx context.Context, c *evidock.Clip) (bool, error) {
-	if err := server.ValidateClip(c); err != nil {
-		return false, err
-	}
-	r := &registration{clip: c}
-	if err := db.registrations.Do(ctx, r); err != nil {
-		return false, dbError("register clip "+c.Digest.String(), err)
-	}
-	return r.created, r.err
-}
-
-// registerBatch registers the clips of batch in one transaction, or, if
-// that fails, each in a transaction of its own, so that one clip's fault
-// reaches only its own caller.
-func (db *DB) registerBatch(ctx context.Context, batch []*registration) {
-	err := db.registerTx(ctx, batch)
-	if err == nil {
-		return
-	}
-	if len(batch) == 1 {
-		batch[0].err = err
-		return
-	}
-	for _, r := range batch {
-		if err := db.registerTx(ctx, []*registration{r}); err != nil {
-			r.err = err
-		}
-	}
+	return db.registrations.Register(ctx, c)
 }
 
 // registerTx inserts the clips of batch and appends the new ones to the
@@ -68,7 +32,7 @@ func (db *DB) registerBatch(ctx context.Context, batch []*registration) {
 // its entry (see package translog). It fills in each registration's
 // outcome only once the transaction has committed, and returns the error
 // that stopped the transaction.
-func (db *DB) registerTx(ctx context.Context, batch []*registration) error {
+func (db *DB) registerTx(ctx context.Context, batch []*server.Registration) error {
 	tx, err := db.db.BeginTx(ctx, nil) // BEGIN IMMEDIATE: see the package comment
 	if err != nil {
 		return dbError("register clips", err)
@@ -84,16 +48,14 @@ func (db *DB) registerTx(ctx context.Context, batch []*registration) error {
 	out := make([]outcome, len(batch))
 	var log *translog.Appender
 	for i, r := range batch {
-		c := r.clip
+		c := r.Clip
 		op := "register clip " + c.Digest.String()
 		stored, created, err := insertClip(ctx, tx, c, now)
 		if err != nil {
 			return err
 		}
-		if stored.Size != c.Size {
-			out[i].err = evidock.Errorf(evidock.ECONFLICT,
-				"clip %s is registered with %d bytes, not %d: the same digest cannot have two sizes, so one of the uploads is damaged",
-				c.Digest, stored.Size, c.Size)
+		if err := server.SizeConflict(c, stored); err != nil {
+			out[i].err = err
 			continue
 		}
 		if log == nil {
@@ -117,8 +79,8 @@ func (db *DB) registerTx(ctx context.Context, batch []*registration) error {
 		return dbError("register clips", err)
 	}
 	for i, r := range batch {
-		if r.err = out[i].err; r.err == nil {
-			*r.clip, r.created = *out[i].stored, out[i].created
+		if r.Err = out[i].err; r.Err == nil {
+			*r.Clip, r.Created = *out[i].stored, out[i].created
 		}
 	}
 	return nil

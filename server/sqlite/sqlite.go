@@ -63,7 +63,7 @@ type DB struct {
 
 	// registrations gathers concurrent RegisterClip calls into shared
 	// transactions.
-	registrations *server.Batcher[*registration]
+	registrations *server.Registrations
 }
 
 // Open opens (creating it and its directory if needed) the SQLite database at
@@ -108,7 +108,7 @@ func open(ctx context.Context, path string, upTo int) (*DB, error) {
 	// the pragmas, which costs more than the query it was opened for.
 	sqldb.SetMaxIdleConns(maxIdleConns)
 	db := &DB{db: sqldb, path: path, now: time.Now}
-	db.registrations = server.NewBatcher(registerBatchMax, db.registerBatch)
+	db.registrations = server.NewRegistrations(db.registerTx)
 	if err := db.Ping(ctx); err != nil {
 		sqldb.Close()
 		return nil, err
