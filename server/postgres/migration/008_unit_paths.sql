@@ -1,4 +1,4 @@
--- 008: unit identities are one thing (issue 7). A unit path, as roles are
+-- 008: unit identities are one thing (issue 5). A unit path, as roles are
 -- held in (city/d1/t2), is the chain of unit codes from the bureau down,
 -- built from units.parent_code; nothing else makes one.
 --
