@@ -28,13 +28,8 @@ func (db *DB) ClaimClips(ctx context.Context, holder string, n int, interval, le
 	if err := fixity.ValidateClaim(holder, n, interval, lease); err != nil {
 		return nil, err
 	}
-	// Clips registered since the last claim get their schedule row here;
-	// two servers adding the same row is no conflict.
-	if _, err := db.pool.Exec(ctx, `INSERT INTO fixity_state (clip_id)
-		SELECT c.id FROM clips c WHERE NOT EXISTS (SELECT 1 FROM fixity_state f WHERE f.clip_id = c.id)
-		ON CONFLICT (clip_id) DO NOTHING`); err != nil {
-		return nil, dbError("claim clips: schedule new clips", err)
-	}
+	// Every clip has its schedule row from its registration on (a trigger,
+	// migration 010).
 	rows, err := db.pool.Query(ctx, `WITH due AS (
 			SELECT clip_id FROM fixity_state
 			WHERE (last_checked_at IS NULL OR last_checked_at <= statement_timestamp() - $3::bigint * interval '1 microsecond')

@@ -2,12 +2,14 @@ package postgres_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"evidock"
 	"evidock/server/fixity"
+	"evidock/server/postgres"
 	"evidock/server/postgres/pgtest"
 	"evidock/server/storetest"
 )
@@ -67,5 +69,45 @@ func TestFixityHistoryIsKept(t *testing.T) {
 	}
 	if again, err := db.RecordCheck(ctx, &fixity.Check{ClipID: c.ID, Result: fixity.Missing, Detail: "still gone", CheckedBy: "test"}); err != nil || again == nil || again.ID == alarm.ID {
 		t.Fatalf("RecordCheck after the acknowledgement = %+v, %v; want a new alarm", again, err)
+	}
+}
+
+// TestMigration010SchedulesClips shows that clips an older server
+// registered get their fixity schedule row from migration 010, and clips
+// registered afterwards get theirs with their registration.
+func TestMigration010SchedulesClips(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgtest.NewSchema(t)
+	old, err := postgres.OpenAt(ctx, dsn, 9)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		c := storetest.NewClip(fmt.Appendf(nil, "old %d", i), "A123456", "100001", time.Date(2024, 5, 1, 9, i, 0, 0, evidock.ChinaTime), i+1)
+		if _, err := old.RegisterClip(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	scheduled := func(db *postgres.DB) int {
+		var n int
+		if err := db.Pool().QueryRow(ctx, "SELECT count(*) FROM fixity_state").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := scheduled(old); n != 0 {
+		t.Fatalf("before 010: %d clips scheduled; want 0 (the test needs unscheduled clips)", n)
+	}
+	old.Close()
+	db := mustOpenDSN(t, dsn)
+	if n := scheduled(db); n != 2 {
+		t.Fatalf("after 010: %d clips scheduled; want the 2 registered before", n)
+	}
+	c := storetest.NewClip([]byte("new"), "A123456", "100001", time.Date(2024, 5, 2, 9, 0, 0, 0, evidock.ChinaTime), 3)
+	if _, err := db.RegisterClip(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	if n := scheduled(db); n != 3 {
+		t.Fatalf("after a registration: %d clips scheduled; want 3", n)
 	}
 }

@@ -162,7 +162,7 @@ func TestMigrationKeepsClipsAndTriggers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := "[clips_never_deleted O clips_never_truncated O clips_never_updated O]"; fmt.Sprint(triggers) != want {
+	if want := "[clips_never_deleted O clips_never_truncated O clips_never_updated O clips_scheduled_for_fixity O]"; fmt.Sprint(triggers) != want {
 		t.Fatalf("triggers on clips after migrating = %v; want %s", triggers, want)
 	}
 	for _, stmt := range []string{

@@ -26,11 +26,8 @@ func (db *DB) ClaimClips(ctx context.Context, holder string, n int, interval, le
 		return nil, dbError("claim clips", err)
 	}
 	defer tx.Rollback()
-	// Clips registered since the last claim get their schedule row here.
-	if _, err := tx.ExecContext(ctx, `INSERT INTO fixity_state (clip_id)
-		SELECT id FROM clips WHERE id NOT IN (SELECT clip_id FROM fixity_state)`); err != nil {
-		return nil, dbError("claim clips: schedule new clips", err)
-	}
+	// Every clip has its schedule row from its registration on (a trigger,
+	// migration 010).
 	now := db.now()
 	rows, err := tx.QueryContext(ctx, `SELECT f.clip_id, c.blake3, c.size, c.object_key, c.file_name, COALESCE(f.last_checked_at, '')
 		FROM fixity_state f JOIN clips c ON c.id = f.clip_id

@@ -2,12 +2,15 @@ package sqlite_test
 
 import (
 	"context"
+	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"evidock"
 	"evidock/server/fixity"
+	"evidock/server/sqlite"
 	"evidock/server/storetest"
 )
 
@@ -65,5 +68,49 @@ func TestFixityHistoryIsKept(t *testing.T) {
 	// alarm.
 	if again, err := db.RecordCheck(ctx, &fixity.Check{ClipID: c.ID, Result: fixity.Missing, Detail: "still gone", CheckedBy: "test"}); err != nil || again == nil || again.ID == alarm.ID {
 		t.Fatalf("RecordCheck after the acknowledgement = %+v, %v; want a new alarm", again, err)
+	}
+}
+
+// TestMigration010SchedulesClips shows that clips an older server
+// registered get their fixity schedule row from migration 010, and clips
+// registered afterwards get theirs with their registration.
+func TestMigration010SchedulesClips(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "evidock.db")
+	old, err := sqlite.OpenAt(ctx, path, 9)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		c := storetest.NewClip(fmt.Appendf(nil, "old %d", i), "A123456", "100001", time.Date(2024, 5, 1, 9, i, 0, 0, evidock.ChinaTime), i+1)
+		if _, err := old.RegisterClip(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	scheduled := func(db *sqlite.DB) int {
+		var n int
+		if err := db.SQL().QueryRowContext(ctx, "SELECT count(*) FROM fixity_state").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := scheduled(old); n != 0 {
+		t.Fatalf("before 010: %d clips scheduled; want 0 (the test needs unscheduled clips)", n)
+	}
+	old.Close()
+	db, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if n := scheduled(db); n != 2 {
+		t.Fatalf("after 010: %d clips scheduled; want the 2 registered before", n)
+	}
+	c := storetest.NewClip([]byte("new"), "A123456", "100001", time.Date(2024, 5, 2, 9, 0, 0, 0, evidock.ChinaTime), 3)
+	if _, err := db.RegisterClip(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	if n := scheduled(db); n != 3 {
+		t.Fatalf("after a registration: %d clips scheduled; want 3", n)
 	}
 }

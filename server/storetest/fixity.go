@@ -205,7 +205,7 @@ func RunFixityStore(t *testing.T, open func(t *testing.T) FixityStore) {
 			t.Fatalf("empty summary = %s", summaryString(s))
 		}
 		registerN(t, svc, 2)
-		// Registered but never claimed: not yet scheduled, still counted.
+		// Registered, never claimed: counted, none checked.
 		if s := mustSummary(t, svc); s.Clips != 2 || s.Checked != 0 || s.AllCheckedSince != nil {
 			t.Fatalf("summary = %s; want 2 clips, none checked", summaryString(s))
 		}

@@ -237,8 +237,10 @@ func TestVerifyLogCatchesDeletedAndUnloggedClips(t *testing.T) {
 		f := newLogFixture(t, driver)
 		gone := f.clips[0]
 		if f.pg {
-			// The log refers to the clip; a real insider drops that too.
+			// The log and the fixity schedule refer to the clip; a real
+			// insider drops those too.
 			f.exec(t, "ALTER TABLE log_records DROP CONSTRAINT log_records_clip_id_fkey")
+			f.exec(t, "ALTER TABLE fixity_state DROP CONSTRAINT fixity_state_clip_id_fkey")
 		} else {
 			f.exec(t, "PRAGMA foreign_keys = OFF")
 		}
