@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"evidock"
+	"evidock/server/fixity"
 )
 
 var _ evidock.ClipService = (*Registry)(nil)
@@ -28,6 +29,12 @@ type Registry struct {
 	// It costs a full read of every clip, so large deployments with a store
 	// that checks its own checksums may turn it off; size is always checked.
 	VerifyDigest bool
+	// Fixity, if not nil, records each such read-back as the clip's first
+	// fixity check, so that the fixity job does not read new footage a
+	// second time straight after its registration.
+	Fixity interface {
+		RecordCheck(ctx context.Context, c *fixity.Check) (*fixity.Alarm, error)
+	}
 }
 
 // RegisterClip validates c with ValidateClip (filling in its
@@ -64,8 +71,18 @@ func (r *Registry) RegisterClip(ctx context.Context, c *evidock.Clip) (bool, err
 	if err != nil {
 		return false, fmt.Errorf("register clip: %w", err)
 	}
+	if created && r.VerifyDigest && r.Fixity != nil {
+		// Best effort: a check not recorded leaves the clip to the
+		// fixity job, which then reads it as it reads any new clip.
+		r.Fixity.RecordCheck(ctx, &fixity.Check{ClipID: c.ID, Result: fixity.OK, BytesRead: c.Size,
+			CheckedBy: registrationChecker, Detail: "read back and hashed when it was registered"})
+	}
 	return created, nil
 }
+
+// registrationChecker is the CheckedBy of the fixity checks that
+// registrations make.
+const registrationChecker = "registration"
 
 // verifyObject returns nil if the object for c holds c.Size bytes and, when
 // r.VerifyDigest is set, bytes whose BLAKE3 is c.Digest; EUNVERIFIED

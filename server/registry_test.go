@@ -186,3 +186,32 @@ func TestValidateStation(t *testing.T) {
 		}
 	}
 }
+
+// TestReadBackIsAFixityCheck shows that a registration that read the object
+// back is recorded as the clip's first fixity check, so that the fixity job
+// does not read it again until its interval has passed; without the
+// read-back, the new clip is the job's first target.
+func TestReadBackIsAFixityCheck(t *testing.T) {
+	ctx := context.Background()
+	for _, verify := range []bool{true, false} {
+		t.Run(fmt.Sprintf("verify %v", verify), func(t *testing.T) {
+			f := newFixture(t, verify)
+			f.reg.Fixity = f.db
+			c := storetest.NewClip([]byte("footage read back"), "A123456", "100001", time.Date(2024, 5, 1, 9, 0, 0, 0, evidock.ChinaTime), 1)
+			f.put(t, c.ObjectKey, []byte("footage read back"), nil)
+			if created, err := f.reg.RegisterClip(ctx, c); err != nil || !created {
+				t.Fatalf("RegisterClip = %v, %v", created, err)
+			}
+			due, err := f.db.ClaimClips(ctx, "job", 10, time.Hour, time.Minute)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if verify && len(due) != 0 {
+				t.Fatalf("clips due after a verified registration: %d; want none", len(due))
+			}
+			if !verify && (len(due) != 1 || due[0].ClipID != c.ID) {
+				t.Fatalf("clips due after a registration that only looked at the size: %v; want the new clip", due)
+			}
+		})
+	}
+}

@@ -52,7 +52,7 @@ func (m *Main) serve(ctx context.Context) error {
 	} else if n > 0 {
 		logger.Info("transparency log: appended clips registered before it", "clips", n)
 	}
-	reg := &server.Registry{Clips: db, Objects: store, VerifyDigest: cfg.VerifyDigest}
+	reg := &server.Registry{Clips: db, Objects: store, VerifyDigest: cfg.VerifyDigest, Fixity: db}
 	srv := evhttp.NewServer(reg, db, db, db.Ping, logger)
 	srv.SetLog(rlog)
 	checker := newChecker(cfg.Fixity, db, store, logger)
