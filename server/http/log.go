@@ -126,17 +126,7 @@ func (s *Server) handleInclusionProof(w http.ResponseWriter, r *http.Request) {
 	if l == nil {
 		return
 	}
-	q := r.URL.Query()
-	if err := queryParams(q, "index", "size"); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	index, err := int64Param(q, "index", true)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	size, err := int64Param(q, "size", true)
+	index, size, err := twoInt64Params(r.URL.Query(), "index", "size")
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -154,17 +144,7 @@ func (s *Server) handleConsistencyProof(w http.ResponseWriter, r *http.Request) 
 	if l == nil {
 		return
 	}
-	q := r.URL.Query()
-	if err := queryParams(q, "old", "new"); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	oldSize, err := int64Param(q, "old", true)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	newSize, err := int64Param(q, "new", true)
+	oldSize, newSize, err := twoInt64Params(r.URL.Query(), "old", "new")
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -240,6 +220,20 @@ func (s *Server) writeText(w http.ResponseWriter, r *http.Request, b []byte) {
 	if _, err := w.Write(b); err != nil {
 		s.logger.Debug("write response", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
+}
+
+// twoInt64Params returns the required integer query parameters a and b of
+// q, which may have no others; EINVALID names what is wrong.
+func twoInt64Params(q url.Values, a, b string) (int64, int64, error) {
+	if err := queryParams(q, a, b); err != nil {
+		return 0, 0, err
+	}
+	x, err := int64Param(q, a, true)
+	if err != nil {
+		return 0, 0, err
+	}
+	y, err := int64Param(q, b, true)
+	return x, y, err
 }
 
 // queryParams returns EINVALID naming the first parameter of q that is not
