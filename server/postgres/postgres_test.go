@@ -82,7 +82,7 @@ func TestClipsAreNeverChanged(t *testing.T) {
 		{"truncate", "TRUNCATE clips CASCADE", "never deleted"},
 		{"truncate alone", "TRUNCATE clips", "cannot truncate"},
 		{"truncate the stations", "TRUNCATE stations CASCADE", "never deleted"},
-		{"delete the station", "DELETE FROM stations", "foreign key"},
+		{"delete the station", "DELETE FROM stations", "never deleted"}, // migration 011
 		{"upsert", `INSERT INTO clips (blake3, size, object_key, file_name, device_serial, officer_no, started_at,
 			corrected_started_at, seq, kind, ingested_at, registered_at)
 			SELECT blake3, size, object_key, file_name, device_serial, officer_no, started_at,

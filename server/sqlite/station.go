@@ -38,7 +38,8 @@ func (db *DB) CreateStation(ctx context.Context, s *evidock.Station) (string, er
 }
 
 // AuthenticateStation returns the station whose token is token, or
-// EUNAUTHORIZED; the error never contains the token.
+// EUNAUTHORIZED for an unknown token or a revoked station's (saying when it
+// was revoked); the error never contains the token.
 func (db *DB) AuthenticateStation(ctx context.Context, token string) (*evidock.Station, error) {
 	if token == "" {
 		return nil, evidock.Errorf(evidock.EUNAUTHORIZED, "no station token given")
@@ -49,9 +50,10 @@ func (db *DB) AuthenticateStation(ctx context.Context, token string) (*evidock.S
 	var (
 		s       evidock.Station
 		created string
+		revoked sql.NullString
 	)
-	err := db.db.QueryRowContext(ctx, "SELECT id, name, created_at FROM stations WHERE token_sha256 = ?", hash[:]).
-		Scan(&s.ID, &s.Name, &created)
+	err := db.db.QueryRowContext(ctx, "SELECT id, name, created_at, revoked_at FROM stations WHERE token_sha256 = ?", hash[:]).
+		Scan(&s.ID, &s.Name, &created, &revoked)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, evidock.Errorf(evidock.EUNAUTHORIZED, "unknown station token: create the station with 'evidock-server station add' and use the token it writes")
 	}
@@ -61,5 +63,36 @@ func (db *DB) AuthenticateStation(ctx context.Context, token string) (*evidock.S
 	if s.CreatedAt, err = parseTime(created); err != nil {
 		return nil, dbError("authenticate station "+s.ID, err)
 	}
+	if revoked.Valid {
+		at, err := parseTime(revoked.String)
+		if err != nil {
+			return nil, dbError("authenticate station "+s.ID, err)
+		}
+		return nil, evidock.StationRevokedError(s.ID, at)
+	}
 	return &s, nil
+}
+
+// RevokeStation refuses station id's token from now on and returns when it
+// was revoked: now, or the first revocation's time if it was revoked
+// before. It returns ENOTFOUND, naming id, for an unknown station, and
+// EUNAVAILABLE if the database stays busy.
+func (db *DB) RevokeStation(ctx context.Context, id string) (time.Time, error) {
+	now := db.now().Truncate(time.Microsecond) // microseconds, as PostgreSQL keeps them
+	// One statement, so that two revocations at once agree on the first
+	// one's time; the trigger of migration 011 refuses any other change.
+	var revoked string
+	err := db.db.QueryRowContext(ctx, "UPDATE stations SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ? RETURNING revoked_at",
+		formatTime(now), id).Scan(&revoked)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, evidock.Errorf(evidock.ENOTFOUND, "station %q does not exist: check the id (the one given to 'evidock-server station add')", id)
+	}
+	if err != nil {
+		return time.Time{}, dbError("revoke station "+id, err)
+	}
+	at, err := parseTime(revoked)
+	if err != nil {
+		return time.Time{}, dbError("revoke station "+id, err)
+	}
+	return at, nil
 }

@@ -510,7 +510,9 @@ func RunClipService(t *testing.T, open func(t *testing.T) evidock.ClipService) {
 }
 
 // RunStationService runs the station-store contract against stores made by
-// open, which must return a new empty store for every call.
+// open, which must return a new empty store for every call: tokens, and
+// their revocation. If a store is also an evidock.ClipService, a revoked
+// station's clips are checked to be kept.
 func RunStationService(t *testing.T, open func(t *testing.T) evidock.StationService) {
 	ctx := context.Background()
 
@@ -622,6 +624,7 @@ func RunStationService(t *testing.T, open func(t *testing.T) evidock.StationServ
 			}
 		}
 	})
+	runRevoke(t, open) // station.go
 }
 
 // assertTokenForm fails t unless token is the prefix and 32 random bytes in

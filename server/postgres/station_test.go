@@ -1,0 +1,18 @@
+package postgres_test
+
+import (
+	"context"
+	"testing"
+
+	"evidock/server/storetest"
+)
+
+// TestStationRevocationKept shows that PostgreSQL itself refuses to clear
+// or change a station's revocation, or to delete a station (migration 011).
+func TestStationRevocationKept(t *testing.T) {
+	db := MustOpen(t)
+	storetest.RunStationRevocationKept(t, db, func(stmt string) error {
+		_, err := db.Pool().Exec(context.Background(), stmt)
+		return err
+	})
+}

@@ -1,0 +1,18 @@
+package sqlite_test
+
+import (
+	"context"
+	"testing"
+
+	"evidock/server/storetest"
+)
+
+// TestStationRevocationKept shows that SQLite itself refuses to clear or
+// change a station's revocation, or to delete a station (migration 011).
+func TestStationRevocationKept(t *testing.T) {
+	db := MustOpen(t)
+	storetest.RunStationRevocationKept(t, db, func(stmt string) error {
+		_, err := db.SQL().ExecContext(context.Background(), stmt)
+		return err
+	})
+}
