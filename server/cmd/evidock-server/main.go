@@ -43,8 +43,9 @@ type Main struct {
 	// --password-file.
 	Stdin io.Reader
 
-	// Command is "serve", "station add", "unit add", "user add", "audit verify",
-	// "audit checkpoint", "log keygen", "version" or "help".
+	// Command is "serve", "station add", "station revoke", "unit add",
+	// "user add", "audit verify", "audit checkpoint", "log keygen",
+	// "version" or "help".
 	Command    string
 	ConfigPath string
 	Config     Config
@@ -57,7 +58,8 @@ type Main struct {
 	db store // the registry database, once Run has opened it
 }
 
-// StationFlags are the flags of 'station add'.
+// StationFlags are the flags of 'station add' and (ID alone) 'station
+// revoke'.
 type StationFlags struct {
 	ID, Name, TokenFile string
 }
@@ -72,7 +74,7 @@ func NewMain() *Main {
 // printing the usage when asked for it.
 func (m *Main) ParseFlags(args []string) error {
 	if len(args) == 0 {
-		return cli.Usagef("no command given: use serve, station add, unit add, user add, audit verify, audit checkpoint, log keygen or version")
+		return cli.Usagef("no command given: use serve, station add, station revoke, unit add, user add, audit verify, audit checkpoint, log keygen or version")
 	}
 	fs := flag.NewFlagSet("evidock-server", flag.ContinueOnError)
 	fs.StringVar(&m.ConfigPath, "config", "", "")
@@ -81,13 +83,15 @@ func (m *Main) ParseFlags(args []string) error {
 	switch name {
 	case "serve", "version":
 	case "station":
-		if len(args) == 0 || args[0] != "add" {
-			return cli.Usagef("station: use 'station add'")
+		if len(args) == 0 || (args[0] != "add" && args[0] != "revoke") {
+			return cli.Usagef("station: use 'station add' or 'station revoke'")
 		}
-		name, args = "station add", args[1:]
+		name, args = "station "+args[0], args[1:]
 		fs.StringVar(&m.Station.ID, "id", "", "")
-		fs.StringVar(&m.Station.Name, "name", "", "")
-		fs.StringVar(&m.Station.TokenFile, "token-file", "", "")
+		if name == "station add" {
+			fs.StringVar(&m.Station.Name, "name", "", "")
+			fs.StringVar(&m.Station.TokenFile, "token-file", "", "")
+		}
 	case "unit":
 		if len(args) == 0 || args[0] != "add" {
 			return cli.Usagef("unit: use 'unit add'")
@@ -129,7 +133,7 @@ func (m *Main) ParseFlags(args []string) error {
 		fmt.Fprint(m.Stdout, usage)
 		return flag.ErrHelp
 	default:
-		return cli.Usagef("unknown command %q: use serve, station add, unit add, user add, audit verify, audit checkpoint, log keygen or version", name)
+		return cli.Usagef("unknown command %q: use serve, station add, station revoke, unit add, user add, audit verify, audit checkpoint, log keygen or version", name)
 	}
 	m.Command = name
 	rest, err := cli.Parse(fs, args)
@@ -158,6 +162,8 @@ func (m *Main) Run(ctx context.Context) error {
 		return m.serve(ctx)
 	case "station add":
 		return m.addStation(ctx)
+	case "station revoke":
+		return m.revokeStation(ctx)
 	case "unit add":
 		return m.addUnit(ctx)
 	case "user add":

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"time"
 
 	"evidock"
 	"evidock/internal/cli"
@@ -80,5 +81,36 @@ func (m *Main) addStation(ctx context.Context) error {
 	written = true
 	fmt.Fprintf(m.Stdout, "station %s (%s) created; its token is in %s, readable only by you: copy that file to the docking PC and point the agent at it\n",
 		s.ID, s.Name, st.TokenFile)
+	return nil
+}
+
+// revokeStation revokes the station --id names and prints when: from then
+// on its token is refused. An unknown station is a usage error (exit 2),
+// like a taken ID for 'station add'.
+func (m *Main) revokeStation(ctx context.Context) error {
+	id := m.Station.ID
+	if id == "" {
+		return cli.Usagef("station revoke: --id is required: the id the station was added with, e.g. --id dock-01")
+	}
+	if err := m.Config.Database.ResolveSecrets(); err != nil {
+		return cli.Usage(fmt.Errorf("config %s: %w", m.configName(), err))
+	}
+	if err := m.Config.ValidateDatabase(); err != nil {
+		return cli.Usage(fmt.Errorf("config %s: %w", m.configName(), err))
+	}
+	db, _, err := m.openStore(ctx, m.Config.Database)
+	if err != nil {
+		return err
+	}
+	m.db = db
+	at, err := db.RevokeStation(ctx, id)
+	if err != nil {
+		if evidock.ErrorCode(err) == evidock.ENOTFOUND {
+			return cli.Usage(fmt.Errorf("station revoke: %s", evidock.ErrorMessage(err)))
+		}
+		return fmt.Errorf("station revoke: %w", err)
+	}
+	fmt.Fprintf(m.Stdout, "station %s revoked at %s: its token is refused from now on; its clips are kept. A docking PC that replaces it needs a new station: evidock-server station add\n",
+		id, at.In(evidock.ChinaTime).Format(time.RFC3339))
 	return nil
 }

@@ -16,6 +16,13 @@ Usage:
       0600, which must not exist yet). The token is never printed: copy the
       file to the docking PC. Only the token's hash is stored.
 
+  evidock-server station revoke [--config FILE] --id ID
+      Revoke a docking station (a stolen or retired docking PC): its token
+      is refused from now on, and the time of the revocation is printed.
+      Revoking a revoked station prints the first revocation's time. The
+      station and its clips are kept; a revocation cannot be undone, so a
+      docking PC that should work again needs a new station (station add).
+
   evidock-server unit add [--config FILE] --code CODE --level LEVEL [--parent CODE] [--name NAME]
       Add a unit to the bureau's tree: LEVEL is bureau (no --parent),
       district (--parent the bureau) or unit (--parent a district). Codes
