@@ -9,6 +9,16 @@ import (
 	"evidock/server/translog"
 )
 
+// AlarmStationRefused: the case server refused this dock's station token
+// (revoked by an administrator, or never valid), so nothing this dock
+// uploads can be registered, and no recorder is cleared, until the
+// administrator gives the dock a new station. It is raised for the dock as
+// a whole, not only on the files that hit it, because an officer who
+// unplugged a recorder that was safe to unplug never sees those files'
+// notes. A registration that succeeds takes it down. (Declared here, beside
+// the code that raises it; the other alarm codes are in status.go.)
+const AlarmStationRefused AlarmCode = "station_refused"
+
 // ReceiptRegistry is a registry that answers a registration with a signed
 // receipt from its transparency log; evidock/server/http.Client is one.
 type ReceiptRegistry interface {
@@ -34,8 +44,13 @@ func (a *Agent) register(ctx context.Context, r *Recording) error {
 		created, err = a.Registry.RegisterClip(ctx, clip)
 	}
 	if err != nil {
+		if evidock.ErrorCode(err) == evidock.EUNAUTHORIZED {
+			a.RaiseAlarm(AlarmStationRefused, fmt.Sprintf("this dock's station token (station %s) was refused by the case server: %s; footage waits unregistered at the dock and recorders are not cleared: contact the administrator",
+				a.StationID, evidock.ErrorMessage(err)))
+		}
 		return fmt.Errorf("register %s: %w", r.FileName, err)
 	}
+	a.ClearAlarm(AlarmStationRefused)
 	if a.LogKey != "" {
 		if _, err := translog.VerifyReceipt(a.LogKey, receipt, &sent); err != nil {
 			a.Logger.Error("ALARM: the case server's receipt does not verify; the recorder is not cleared", "file", r.FileName, "err", err)

@@ -210,6 +210,7 @@ var zhCN = &Strings{
 	Alarms: map[agent.AlarmCode]string{
 		agent.AlarmStagingFull:     "本机暂存磁盘将满，放不下的视频暂留在记录仪上等待导入，请联系管理员",
 		agent.AlarmRecorderStorage: "执法记录仪 %s 存储空间将满，请及时停靠导入",
+		agent.AlarmStationRefused:  "案件服务器拒绝了本停靠站的令牌，视频暂存本机、无法登记，记录仪上的视频不会删除。请联系管理员",
 	},
 	AlarmUnknown: "请联系管理员",
 }
@@ -302,6 +303,7 @@ var en = &Strings{
 	Alarms: map[agent.AlarmCode]string{
 		agent.AlarmStagingFull:     "The dock's staging disk is nearly full: footage that does not fit waits on its recorder. Call the administrator.",
 		agent.AlarmRecorderStorage: "Recorder %s is nearly out of storage: dock it to take its footage in.",
+		agent.AlarmStationRefused:  "This dock's station token was refused by the case server: footage waits at the dock, unregistered, and stays on the recorders. Contact the administrator.",
 	},
 	AlarmUnknown: "Call the administrator.",
 }
