@@ -9,16 +9,6 @@ import (
 	"evidock/server/translog"
 )
 
-// AlarmStationRefused: the case server refused this dock's station token
-// (revoked by an administrator, or never valid), so nothing this dock
-// uploads can be registered, and no recorder is cleared, until the
-// administrator gives the dock a new station. It is raised for the dock as
-// a whole, not only on the files that hit it, because an officer who
-// unplugged a recorder that was safe to unplug never sees those files'
-// notes. A registration that succeeds takes it down. (Declared here, beside
-// the code that raises it; the other alarm codes are in status.go.)
-const AlarmStationRefused AlarmCode = "station_refused"
-
 // ReceiptRegistry is a registry that answers a registration with a signed
 // receipt from its transparency log; evidock/server/http.Client is one.
 type ReceiptRegistry interface {

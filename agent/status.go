@@ -21,6 +21,14 @@ const (
 	// AlarmRecorderStorage, followed by ":" and a device serial, warns that
 	// a recorder's storage is nearly full.
 	AlarmRecorderStorage AlarmCode = "recorder_storage"
+	// AlarmStationRefused: the case server refused this dock's station
+	// token (revoked by an administrator, or never valid), so nothing this
+	// dock uploads can be registered, and no recorder is cleared, until the
+	// administrator gives the dock a new station. It is raised for the dock
+	// as a whole, not only on the files that hit it, because an officer who
+	// unplugged a recorder that was safe to unplug never sees those files'
+	// notes. A registration that succeeds takes it down.
+	AlarmStationRefused AlarmCode = "station_refused"
 )
 
 // RaiseAlarm shows message (English, with the detail an administrator
