@@ -38,8 +38,9 @@ type Registry struct {
 }
 
 // RegisterClip validates c with ValidateClip (filling in its
-// CorrectedStartedAt), and if its digest is already registered returns
-// the stored clip (created == false) without touching the object store.
+// CorrectedStartedAt), and, when VerifyDigest is set and its digest is
+// already registered, returns the stored clip (created == false) without
+// touching the object store.
 // Otherwise it checks the object at evidock.ObjectKey(c.Digest) and only then
 // stores the clip. It returns EINVALID for a malformed clip, EUNVERIFIED if
 // the object is missing or does not hold the stated bytes, ECONFLICT if the
@@ -50,16 +51,20 @@ func (r *Registry) RegisterClip(ctx context.Context, c *evidock.Clip) (bool, err
 	}
 	// A repeat is the agent retrying after a lost response; its object was
 	// verified when the clip was first registered, and re-reading gigabytes
-	// on every retry would let retries pile up on the store.
-	switch _, err := r.Clips.FindClipByDigest(ctx, c.Digest); {
-	case err == nil:
-		created, err := r.Clips.RegisterClip(ctx, c)
-		if err != nil {
+	// on every retry would let retries pile up on the store. Without the
+	// read-back a repeat costs one HEAD, and looking first would cost every
+	// new clip a query.
+	if r.VerifyDigest {
+		switch _, err := r.Clips.FindClipByDigest(ctx, c.Digest); {
+		case err == nil:
+			created, err := r.Clips.RegisterClip(ctx, c)
+			if err != nil {
+				return false, fmt.Errorf("register clip: %w", err)
+			}
+			return created, nil
+		case evidock.ErrorCode(err) != evidock.ENOTFOUND:
 			return false, fmt.Errorf("register clip: %w", err)
 		}
-		return created, nil
-	case evidock.ErrorCode(err) != evidock.ENOTFOUND:
-		return false, fmt.Errorf("register clip: %w", err)
 	}
 	if r.Objects == nil {
 		return false, evidock.Errorf(evidock.EINTERNAL, "register clip: the registry has no object store to verify against")

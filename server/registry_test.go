@@ -171,6 +171,16 @@ func TestRegistryWithoutDigestCheck(t *testing.T) {
 	if f.reads.opens.Load() != 0 {
 		t.Fatal("object was read back although VerifyDigest is off")
 	}
+	// Without the read-back, a repeat is not looked up first: it costs one
+	// HEAD, and returns the stored clip.
+	stats := f.reads.stats.Load()
+	again := storetest.NewClip(body, "A123456", "100001", started, 1)
+	if created, err := f.reg.RegisterClip(context.Background(), again); err != nil || created || again.ID != c.ID {
+		t.Fatalf("repeat RegisterClip = %v, %v, id %d; want false, nil, id %d", created, err, again.ID, c.ID)
+	}
+	if got := f.reads.stats.Load() - stats; got != 1 {
+		t.Fatalf("a repeat made %d HEADs; want 1", got)
+	}
 }
 
 func TestValidateStation(t *testing.T) {
