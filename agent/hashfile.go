@@ -43,7 +43,9 @@ func fileSums(f io.ReaderAt, partSize int64) (evidock.Digest, []string, int64, e
 	)
 	// Reading ahead on another goroutine was measured no faster from the
 	// page cache, and slower for many small files.
-	buf := make([]byte, copyChunk)
+	bp := evidock.ReadBuffers.Get().(*[]byte)
+	defer evidock.ReadBuffers.Put(bp)
+	buf := *bp
 	for {
 		n, err := f.ReadAt(buf, total)
 		b := buf[:n]

@@ -16,10 +16,11 @@ import (
 )
 
 // copyChunk is the read size from a recorder: large enough for USB mass
-// storage to stream, small enough to check for cancellation often.
+// storage to stream, small enough to check for cancellation often; the
+// buffers come from evidock.ReadBuffers.
 // copyBuffers chunks may be in flight between reading, hashing and writing.
 const (
-	copyChunk      = 1 << 20
+	copyChunk      = evidock.ReadBufferSize
 	copyBuffers    = 4
 	writebackEvery = 8 << 20
 )
@@ -137,8 +138,19 @@ func copyAndHash(ctx context.Context, src io.Reader, dst string, want int64, cop
 	// goes back to the pool when both are done with it.
 	free := make(chan []byte, copyBuffers)
 	for range copyBuffers {
-		free <- make([]byte, copyChunk)
+		free <- *evidock.ReadBuffers.Get().(*[]byte)
 	}
+	defer func() {
+		// Every buffer is back in free once both goroutines are done.
+		for {
+			select {
+			case b := <-free:
+				evidock.ReadBuffers.Put(&b)
+			default:
+				return
+			}
+		}
+	}()
 	type piece struct {
 		b    []byte
 		refs *atomic.Int32
