@@ -40,11 +40,15 @@ type ObjectReader interface {
 }
 
 // PrecomputedChecksum is implemented by an upload body that knows its
-// base64 CRC32C, computed while the caller read the bytes anyway, so that
-// the store client sends it without reading the body an extra time. The
-// store still checks the bytes against it.
+// checksums, computed while the caller read the bytes anyway, so that the
+// store client sends them without reading the body an extra time. The
+// store still checks the bytes against them.
 type PrecomputedChecksum interface {
+	// CRC32C returns the body's base64 CRC32C, or "" if not known.
 	CRC32C() string
+	// SHA256 returns the body's hex SHA-256, or "" if not known: a request
+	// signed over plain HTTP must carry it (SigV4 payload signing).
+	SHA256() string
 }
 
 // Part is one completed part of a multipart upload.

@@ -2,7 +2,9 @@ package agent
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"hash/crc32"
 	"os"
 	"path/filepath"
@@ -12,8 +14,8 @@ import (
 	"evidock"
 )
 
-// TestFileSums checks fileSums against DigestOf and the CRC32C of each
-// part, at sizes around the part size and the read chunk.
+// TestFileSums checks fileSums against DigestOf and the CRC32C and SHA-256
+// of each part, at sizes around the part size and the read chunk.
 func TestFileSums(t *testing.T) {
 	const part = copyChunk + copyChunk/2 // parts end inside chunks
 	dir := t.TempDir()
@@ -24,18 +26,22 @@ func TestFileSums(t *testing.T) {
 			t.Fatal(err)
 		}
 		want, _, _ := evidock.DigestOf(bytes.NewReader(body))
-		var wantCRCs []string
+		var wantParts []partSums
 		for off := 0; off < size || off == 0; off += part {
-			sum := crc32.Checksum(body[off:min(off+part, size)], castagnoli)
-			wantCRCs = append(wantCRCs, base64.StdEncoding.EncodeToString([]byte{byte(sum >> 24), byte(sum >> 16), byte(sum >> 8), byte(sum)}))
+			p := body[off:min(off+part, size)]
+			crc, sha := crc32.Checksum(p, castagnoli), sha256.Sum256(p)
+			wantParts = append(wantParts, partSums{
+				crc32c: base64.StdEncoding.EncodeToString([]byte{byte(crc >> 24), byte(crc >> 16), byte(crc >> 8), byte(crc)}),
+				sha256: hex.EncodeToString(sha[:]),
+			})
 		}
 		f, err := os.Open(path)
 		if err != nil {
 			t.Fatal(err)
 		}
-		d, crcs, n, err := fileSums(f, part)
-		if err != nil || d != want || n != int64(size) || !slices.Equal(crcs, wantCRCs) {
-			t.Errorf("size %d: fileSums = %s, %v, %d, %v; want %s, %v, %d", size, d, crcs, n, err, want, wantCRCs, size)
+		d, parts, n, err := fileSums(f, part)
+		if err != nil || d != want || n != int64(size) || !slices.Equal(parts, wantParts) {
+			t.Errorf("size %d: fileSums = %s, %v, %d, %v; want %s, %v, %d", size, d, parts, n, err, want, wantParts, size)
 		}
 		if d, n, err := HashFile(f); err != nil || d != want || n != int64(size) {
 			t.Errorf("size %d: HashFile = %s, %d, %v; want %s, %d", size, d, n, err, want, size)

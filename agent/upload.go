@@ -30,7 +30,7 @@ func (a *Agent) upload(ctx context.Context, r *Recording) error {
 		partSize = max(a.PartSize, (r.Size+maxParts-1)/maxParts)
 	}
 	// A staged copy of another length hashes differently too.
-	d, crcs, _, err := fileSums(f, partSize)
+	d, sums, _, err := fileSums(f, partSize)
 	if err != nil {
 		return noted(NoteStagedRead, fmt.Errorf("re-read staged copy of %s: %w", r.FileName, err))
 	} else if d != r.Digest {
@@ -49,11 +49,11 @@ func (a *Agent) upload(ctx context.Context, r *Recording) error {
 	t := a.live.begin(r.ID, StateUploading)
 	defer a.live.end(r.ID)
 	if single {
-		body := checksummed{io.NewSectionReader(f, 0, r.Size), crcs[0]}
+		body := checksummed{io.NewSectionReader(f, 0, r.Size), sums[0]}
 		err = a.Objects.PutObject(ctx, key, body, r.Size, r.metadata(a.StationID))
 		t.done.Store(r.Size)
 	} else {
-		err = a.uploadParts(ctx, r, f, partSize, crcs, &t.done)
+		err = a.uploadParts(ctx, r, f, partSize, sums, &t.done)
 	}
 	switch {
 	case evidock.ErrorCode(err) == evidock.ECONFLICT:
@@ -80,14 +80,17 @@ func (a *Agent) upload(ctx context.Context, r *Recording) error {
 	return nil
 }
 
-// checksummed is an upload body that knows its CRC32C.
+// checksummed is an upload body that knows its checksums.
 type checksummed struct {
 	io.ReadSeeker
-	crc string
+	sums partSums
 }
 
 // CRC32C returns the body's base64 CRC32C; see evidock.PrecomputedChecksum.
-func (c checksummed) CRC32C() string { return c.crc }
+func (c checksummed) CRC32C() string { return c.sums.crc32c }
+
+// SHA256 returns the body's hex SHA-256; see evidock.PrecomputedChecksum.
+func (c checksummed) SHA256() string { return c.sums.sha256 }
 
 // stagedDamaged handles a staged copy whose bytes no longer hash to what was
 // read from the recorder: copy again while the recorder is docked, else
@@ -136,7 +139,7 @@ func (a *Agent) verifyStored(ctx context.Context, r *Recording) error {
 // uploadParts sends r in parts, recording the upload ID and every completed
 // part durably, so that after a crash only the missing parts are sent;
 // sent counts the bytes of parts sent in this call.
-func (a *Agent) uploadParts(ctx context.Context, r *Recording, f io.ReaderAt, partSize int64, crcs []string, sent *atomic.Int64) error {
+func (a *Agent) uploadParts(ctx context.Context, r *Recording, f io.ReaderAt, partSize int64, sums []partSums, sent *atomic.Int64) error {
 	key := r.ObjectKey()
 	if r.UploadID != "" {
 		held, err := a.Objects.ListParts(ctx, key, r.UploadID)
@@ -178,7 +181,7 @@ func (a *Agent) uploadParts(ctx context.Context, r *Recording, f io.ReaderAt, pa
 			continue
 		}
 		size := min(partSize, r.Size-off)
-		body := checksummed{io.NewSectionReader(f, off, size), crcs[number-1]}
+		body := checksummed{io.NewSectionReader(f, off, size), sums[number-1]}
 		p, err := a.Objects.UploadPart(ctx, key, r.UploadID, number, body, size)
 		if err != nil {
 			return err

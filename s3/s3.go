@@ -18,10 +18,12 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/middleware"
 
 	"evidock"
 )
@@ -245,7 +247,7 @@ func (s *Store) PutObject(ctx context.Context, key string, body io.ReadSeeker, s
 		Metadata:                  meta,
 		ChecksumAlgorithm:         types.ChecksumAlgorithmCrc32c,
 		IfNoneMatch:               aws.String("*"),
-	})
+	}, payloadHash(body)...)
 	return mapError("put "+key, err)
 }
 
@@ -278,7 +280,7 @@ func (s *Store) UploadPart(ctx context.Context, key, uploadID string, number int
 		Body:              body,
 		ContentLength:     aws.Int64(size),
 		ChecksumAlgorithm: types.ChecksumAlgorithmCrc32c,
-	})
+	}, payloadHash(body)...)
 	if err != nil {
 		return evidock.Part{}, mapError(fmt.Sprintf("upload part %d of %s", number, key), err)
 	}
@@ -366,6 +368,28 @@ func precomputed(body io.Reader) *string {
 		return aws.String(c.CRC32C())
 	}
 	return nil
+}
+
+// payloadHash returns the per-request option that hands the request
+// signer the body's own SHA-256, if it knows it: the SDK signs the payload
+// of requests over plain HTTP, and would otherwise read the whole body once
+// more to hash it. Over HTTPS the signature then covers the payload too.
+// The store checks the bytes against it (XAmzContentSHA256Mismatch).
+func payloadHash(body io.Reader) []func(*s3.Options) {
+	c, ok := body.(evidock.PrecomputedChecksum)
+	if !ok || c.SHA256() == "" {
+		return nil
+	}
+	hash := c.SHA256()
+	set := middleware.FinalizeMiddlewareFunc("evidockPayloadSHA256", func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+		return next.HandleFinalize(v4.SetPayloadHash(ctx, hash), in)
+	})
+	return []func(*s3.Options){func(o *s3.Options) {
+		o.APIOptions = append(o.APIOptions, func(stack *middleware.Stack) error {
+			// Before the signer's hashing step, which keeps a hash it finds.
+			return stack.Finalize.Insert(set, "ComputePayloadHash", middleware.Before)
+		})
+	}}
 }
 
 // mapError turns an SDK error into a domain error with op as context.

@@ -3,6 +3,10 @@ package s3_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"hash/crc32"
 	"io"
 	"math/rand/v2"
 	"testing"
@@ -220,6 +224,7 @@ func TestUploadLimiter(t *testing.T) {
 type wrongCRC struct{ *bytes.Reader }
 
 func (wrongCRC) CRC32C() string { return "AAAAAA==" }
+func (wrongCRC) SHA256() string { return "" }
 
 // TestPrecomputedChecksumChecked sends a body whose stated CRC32C is wrong:
 // the store must refuse it, so bytes damaged after hashing never land.
@@ -233,6 +238,62 @@ func TestPrecomputedChecksumChecked(t *testing.T) {
 	}
 	if _, err := store.StatObject(context.Background(), "clips/bad/crc"); evidock.ErrorCode(err) != evidock.ENOTFOUND {
 		t.Fatalf("object stored despite a wrong checksum: %v", err)
+	}
+}
+
+// knownSums is a body that states its checksums and counts the bytes read
+// from it; it offers Read and Seek only, so every byte is counted.
+type knownSums struct {
+	r        *bytes.Reader
+	crc, sha string
+	read     *int64
+}
+
+func (k knownSums) Read(p []byte) (int, error) {
+	n, err := k.r.Read(p)
+	*k.read += int64(n)
+	return n, err
+}
+func (k knownSums) Seek(off int64, whence int) (int64, error) { return k.r.Seek(off, whence) }
+func (k knownSums) CRC32C() string                            { return k.crc }
+func (k knownSums) SHA256() string                            { return k.sha }
+
+// TestPrecomputedPayloadHash sends bodies that state their SHA-256: the
+// request is signed with it without the client reading the body to hash
+// it (the body is read once, to send it), and a wrong one is refused by the
+// store, so the hash really is what the signature covers.
+func TestPrecomputedPayloadHash(t *testing.T) {
+	srv := s3test.Start(t)
+	store := srv.MustOpen(t)
+	ctx := context.Background()
+	body := randomBytes(1<<20, 12)
+	crc := crc32.Checksum(body, crc32.MakeTable(crc32.Castagnoli))
+	crcB64 := base64.StdEncoding.EncodeToString([]byte{byte(crc >> 24), byte(crc >> 16), byte(crc >> 8), byte(crc)})
+	sum := sha256.Sum256(body)
+
+	var read int64
+	err := store.PutObject(ctx, "clips/sha/right", knownSums{bytes.NewReader(body), crcB64, hex.EncodeToString(sum[:]), &read}, int64(len(body)), nil)
+	if err != nil {
+		t.Fatalf("put with the right SHA-256: %v", err)
+	}
+	if read != int64(len(body)) {
+		t.Errorf("body read %d bytes for %d: the client hashed it again", read, len(body))
+	}
+	read = 0
+	if err := store.PutObject(ctx, "clips/sha/unknown", knownSums{bytes.NewReader(body), crcB64, "", &read}, int64(len(body)), nil); err != nil {
+		t.Fatalf("put without a SHA-256: %v", err)
+	}
+	if read != 2*int64(len(body)) {
+		t.Errorf("without a stated SHA-256 the body was read %d bytes for %d; want twice (hash, then send), or this test shows nothing", read, len(body))
+	}
+
+	wrong := sha256.Sum256([]byte("other bytes"))
+	err = store.PutObject(ctx, "clips/sha/wrong", knownSums{bytes.NewReader(body), crcB64, hex.EncodeToString(wrong[:]), new(int64)}, int64(len(body)), nil)
+	if evidock.ErrorCode(err) != evidock.EUNVERIFIED {
+		t.Fatalf("put with a wrong SHA-256: %v, want unverified", err)
+	}
+	if _, err := store.StatObject(ctx, "clips/sha/wrong"); evidock.ErrorCode(err) != evidock.ENOTFOUND {
+		t.Fatalf("object stored despite a wrong SHA-256: %v", err)
 	}
 }
 
