@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"hash"
 	"hash/crc32"
 	"io"
 	"io/fs"
@@ -38,19 +39,20 @@ type partSums struct {
 
 // fileSums returns the BLAKE3 of f's bytes from its start, their length
 // and, when partSize is positive, the checksums of each partSize part, so
-// that the upload reads the file only to send it. It returns the first
-// read error.
+// that the upload reads the file only to send it (with partSize 0 it
+// computes the BLAKE3 alone: SHA-256 would cost more than BLAKE3 itself).
+// It returns the first read error.
 func fileSums(f io.ReaderAt, partSize int64) (evidock.Digest, []partSums, int64, error) {
-	if partSize <= 0 {
-		partSize = 1<<63 - 1
-	}
 	h := evidock.NewHasher()
 	var (
 		parts         []partSums
 		crc           uint32
-		sha           = sha256.New()
+		sha           hash.Hash
 		total, inPart int64
 	)
+	if partSize > 0 {
+		sha = sha256.New()
+	}
 	endPart := func() {
 		parts = append(parts, partSums{crc32c: crcString(crc), sha256: hex.EncodeToString(sha.Sum(nil))})
 		crc, inPart = 0, 0
@@ -63,7 +65,7 @@ func fileSums(f io.ReaderAt, partSize int64) (evidock.Digest, []partSums, int64,
 		n, err := f.ReadAt(buf, total)
 		b := buf[:n]
 		h.Write(b)
-		for len(b) > 0 {
+		for partSize > 0 && len(b) > 0 {
 			k := min(int64(len(b)), partSize-inPart)
 			crc = crc32.Update(crc, castagnoli, b[:k])
 			sha.Write(b[:k])
@@ -80,7 +82,7 @@ func fileSums(f io.ReaderAt, partSize int64) (evidock.Digest, []partSums, int64,
 			return evidock.Digest{}, nil, total, err
 		}
 	}
-	if inPart > 0 || total == 0 {
+	if partSize > 0 && (inPart > 0 || total == 0) {
 		endPart()
 	}
 	return h.Digest(), parts, total, nil
