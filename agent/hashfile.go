@@ -32,7 +32,7 @@ func secondRead(f fs.File) (evidock.Digest, int64, error) {
 
 // partSums are the checksums of one part of an upload, which the object
 // store checks on arrival: the base64 CRC32C, and the hex SHA-256 that the
-// request signature covers over plain HTTP.
+// request's signature covers (see evidock.PrecomputedChecksum).
 type partSums struct {
 	crc32c, sha256 string
 }
