@@ -9,14 +9,19 @@ import (
 // object store and whose digest is in the registry. Clips are never edited or
 // deleted (Art. 17); registering the same digest again returns the first clip.
 type Clip struct {
-	ID           int64     `json:"id"`
-	Digest       Digest    `json:"blake3"`
-	Size         int64     `json:"size"`
-	ObjectKey    string    `json:"object_key"`
-	FileName     string    `json:"file_name"` // as it was on the recorder
-	DeviceSerial string    `json:"device_serial"`
-	OfficerNo    string    `json:"officer_no"`
-	StartedAt    time.Time `json:"started_at"` // by the recorder's clock, as in the file name
+	ID           int64  `json:"id"`
+	Digest       Digest `json:"blake3"`
+	Size         int64  `json:"size"`
+	ObjectKey    string `json:"object_key"`
+	FileName     string `json:"file_name"` // as it was on the recorder
+	DeviceSerial string `json:"device_serial"`
+	OfficerNo    string `json:"officer_no"`
+	// UnitCode is the unit OfficerNo was in, by the officers table, when
+	// the clip was registered: the unit the clip belongs to for good,
+	// whatever transfers follow. The registry stamps it; it is "" for an
+	// officer not in the officers table, whose clips belong to no unit.
+	UnitCode  string    `json:"unit_code,omitempty"`
+	StartedAt time.Time `json:"started_at"` // by the recorder's clock, as in the file name
 	// ClockOffsetMS is the recorder's clock minus the docking station's at
 	// the dock before this recording was ingested (0 when unknown), and
 	// CorrectedStartedAt is StartedAt corrected by it: the time used for

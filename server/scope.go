@@ -130,42 +130,40 @@ type LinkedCaseFinder interface {
 }
 
 // RegistryScope says where clips and cases belong by the bureau's
-// registry: a clip belongs to the unit of its officer (in the officers
-// table, by the officer number the recorder carried) and to the cases it is
-// linked to; a case belongs to its unit. It is the scope the HTTP API and
-// the web UI authorize by (an http.ClipScoper, CaseScoper and UnitScoper).
+// registry: a clip belongs to the unit its officer was in when it was
+// registered (stamped on the clip from the officers table, by the officer
+// number the recorder carried; a later transfer of the officer moves none
+// of it) and to the cases it is linked to; a case belongs to its unit. It
+// is the scope the HTTP API and the web UI authorize by (an
+// http.ClipScoper, CaseScoper and UnitScoper).
 //
 // The user accounts play no part: a user's officer role says what the user
 // may see, not where an officer's footage belongs, and an administrator
 // giving roles must not be able to move footage between units by it.
 type RegistryScope struct {
-	officers evidock.OfficerService
-	cases    evidock.CaseService
-	links    LinkedCaseFinder
-	paths    *UnitPaths
+	cases evidock.CaseService
+	links LinkedCaseFinder
+	paths *UnitPaths
 }
 
 // NewRegistryScope returns the scope answering from the registry's units,
-// officers, cases and links.
+// cases and links and the unit stamped on each clip. officers is not read
+// any more: a clip's unit is the one stamped at registration, not its
+// officer's unit of today.
 func NewRegistryScope(units evidock.UnitService, officers evidock.OfficerService, cases evidock.CaseService, links LinkedCaseFinder) *RegistryScope {
-	return &RegistryScope{officers: officers, cases: cases, links: links, paths: NewUnitPaths(units)}
+	return &RegistryScope{cases: cases, links: links, paths: NewUnitPaths(units)}
 }
 
 // Paths returns the scope's UnitPaths.
 func (s *RegistryScope) Paths() *UnitPaths { return s.paths }
 
-// ClipScope returns the units of c (the path of its officer's unit; none
-// for an officer not in the officers table, whose clips only a grant opens)
-// and the numbers of the cases c is linked to now. It returns the store's
-// error.
+// ClipScope returns the units of c (the path of c.UnitCode, the unit its
+// officer was in when c was registered; none for a clip whose officer was
+// not in the officers table, which only a grant opens) and the numbers of
+// the cases c is linked to now. It returns the store's error.
 func (s *RegistryScope) ClipScope(ctx context.Context, c *evidock.Clip) (units, cases []string, err error) {
-	o, err := s.officers.FindOfficer(ctx, c.OfficerNo)
-	switch {
-	case evidock.ErrorCode(err) == evidock.ENOTFOUND:
-	case err != nil:
-		return nil, nil, err
-	default:
-		path, err := s.paths.Path(ctx, o.UnitCode)
+	if c.UnitCode != "" {
+		path, err := s.paths.Path(ctx, c.UnitCode)
 		if err != nil {
 			return nil, nil, err
 		}

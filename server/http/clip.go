@@ -108,10 +108,11 @@ type clipBody struct {
 	StationID          string            `json:"station_id"`    // ignored: the token says which station
 	IngestedAt         string            `json:"ingested_at"`   //
 	RegisteredAt       json.RawMessage   `json:"registered_at"` // ignored: the server sets it
+	UnitCode           json.RawMessage   `json:"unit_code"`     // ignored: the registry stamps it
 }
 
 // clipKind describes a registration body for decodeBody.
-var clipKind = bodyKind{what: "clip", fields: fieldNames(clipBody{}, "id", "station_id", "registered_at"), max: MaxClipBody}
+var clipKind = bodyKind{what: "clip", fields: fieldNames(clipBody{}, "id", "station_id", "registered_at", "unit_code"), max: MaxClipBody}
 
 // decodeClip reads one clip as JSON from r. It returns EINVALID with a
 // message naming the problem (bad JSON, an unknown or mistyped field, a body

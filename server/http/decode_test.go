@@ -48,7 +48,7 @@ func TestUnknownFieldMessageListsFields(t *testing.T) {
 	}{
 		{"clip", func() error { _, err := decodeClip(strings.NewReader(`{"sise":1}`)); return err },
 			[]string{"blake3", "clock_offset_ms", "corrected_started_at", "important", "ingested_at"},
-			[]string{"station_id", "registered_at", "id,"}},
+			[]string{"station_id", "registered_at", "unit_code", "id,"}},
 		{"recorder", func() error { _, err := decodeRecorder(strings.NewReader(`{"serial":"A"}`)); return err },
 			[]string{"device_serial", "last_docked_at", "battery_percent", "clock_drifted"},
 			[]string{"last_station_id"}},

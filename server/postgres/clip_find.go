@@ -7,17 +7,18 @@ import (
 	"evidock"
 )
 
-// accessCond returns the condition on clips that a keeps: clips of the
-// officers of a.Units, clips named in a.Clips, and clips linked to a case in
-// a.Cases; "0 = 1" if a is empty. param adds an argument and returns its
-// placeholder; each list is one array parameter. The officers and the
-// linked clips are looked up once, as arrays (ARRAY(SELECT ...)), so that
-// the planner scans the clips' indexes for them (officer and time, id)
-// rather than joining against every clip.
+// accessCond returns the condition on clips that a keeps: clips of a.Units
+// (the unit stamped on each at registration, not its officer's unit of
+// today), clips named in a.Clips, and clips linked to a case in a.Cases;
+// "0 = 1" if a is empty. param adds an argument and returns its
+// placeholder; each list is one array parameter. The linked clips are
+// looked up once, as an array (ARRAY(SELECT ...)), so that the planner
+// scans the clips' indexes for them (unit and time, id; id) rather than
+// joining against every clip.
 func accessCond(a *evidock.ClipAccess, param func(arg any) string) string {
 	var terms []string
 	if len(a.Units) > 0 {
-		terms = append(terms, "officer_no = ANY(ARRAY(SELECT officer_no FROM officers WHERE unit_code = ANY("+param(a.Units)+")))")
+		terms = append(terms, "unit_code = ANY("+param(a.Units)+")")
 	}
 	if len(a.Clips) > 0 {
 		ds := make([][]byte, len(a.Clips))

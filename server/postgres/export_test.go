@@ -16,3 +16,11 @@ const MigrationLockKey = migrationLockKey
 // OpenAt opens the database dsn names applying only the migrations up to
 // version upTo, as an older server would have left it.
 func OpenAt(ctx context.Context, dsn string, upTo int) (*DB, error) { return open(ctx, dsn, upTo) }
+
+// MoveOfficer transfers officer no to unit (officers.unit_code changes), as
+// the bureau's registry does; the store has no API for it yet. It makes
+// *DB a storetest.OfficerMover.
+func (db *DB) MoveOfficer(ctx context.Context, no, unit string) error {
+	_, err := db.pool.Exec(ctx, "UPDATE officers SET unit_code = $1 WHERE officer_no = $2", unit, no)
+	return err
+}

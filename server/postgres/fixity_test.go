@@ -84,9 +84,7 @@ func TestMigration010SchedulesClips(t *testing.T) {
 	}
 	for i := range 2 {
 		c := storetest.NewClip(fmt.Appendf(nil, "old %d", i), "A123456", "100001", time.Date(2024, 5, 1, 9, i, 0, 0, evidock.ChinaTime), i+1)
-		if _, err := old.RegisterClip(ctx, c); err != nil {
-			t.Fatal(err)
-		}
+		registerLegacy(t, old, c) // as that server did: RegisterClip now stamps unit_code (012)
 	}
 	scheduled := func(db *postgres.DB) int {
 		var n int

@@ -131,10 +131,15 @@ func queueInsertClip(b *pgx.Batch, c *evidock.Clip) {
 	// (Art. 17), and the triggers would refuse an update anyway. A
 	// conflict with another server registering the same digest at this
 	// moment waits for it to commit.
+	// unit_code is the officer's unit at this moment, read in the same
+	// statement (so a batch stays one statement per clip), so that the clip
+	// stays with the unit that recorded it whatever transfers follow (NULL
+	// for an officer not in the officers table).
 	b.Queue(`INSERT INTO clips (blake3, size, object_key, file_name, device_serial,
 		officer_no, started_at, clock_offset_ms, corrected_started_at, important,
-		seq, kind, duration_ms, station_id, ingested_at, registered_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, statement_timestamp())
+		seq, kind, duration_ms, station_id, ingested_at, registered_at, unit_code)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, statement_timestamp(),
+			(SELECT unit_code FROM officers WHERE officer_no = $6))
 		ON CONFLICT (blake3) DO NOTHING
 		RETURNING `+clipColumns,
 		c.Digest[:], c.Size, c.ObjectKey, c.FileName, c.DeviceSerial,

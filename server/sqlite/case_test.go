@@ -87,9 +87,7 @@ func TestMigration006KeepsData(t *testing.T) {
 		t.Fatal(err)
 	}
 	clip := storetest.NewClip([]byte("old"), "A000001", storetest.OfficerZhang, time.Date(2024, 5, 2, 9, 5, 0, 0, evidock.ChinaTime), 1)
-	if _, err := old.RegisterClip(ctx, clip); err != nil {
-		t.Fatal(err)
-	}
+	registerLegacy(t, old, clip) // as that server did: RegisterClip now stamps unit_code (012)
 	old.Close()
 	db, err := sqlite.Open(ctx, path)
 	if err != nil {

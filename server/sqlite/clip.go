@@ -12,7 +12,8 @@ import (
 
 const clipColumns = `id, blake3, size, object_key, file_name, device_serial, officer_no,
 	started_at, clock_offset_ms, corrected_started_at, important,
-	seq, kind, duration_ms, COALESCE(station_id, ''), ingested_at, registered_at`
+	seq, kind, duration_ms, COALESCE(station_id, ''), ingested_at, registered_at,
+	COALESCE(unit_code, '')`
 
 // FindClipByDigest returns the clip with digest d, or ENOTFOUND.
 func (db *DB) FindClipByDigest(ctx context.Context, d evidock.Digest) (*evidock.Clip, error) {
@@ -116,7 +117,8 @@ func scanClip(s scanner) (*evidock.Clip, error) {
 	)
 	if err := s.Scan(&c.ID, &digest, &c.Size, &c.ObjectKey, &c.FileName, &c.DeviceSerial, &c.OfficerNo,
 		&startedAt, &c.ClockOffsetMS, &corrected, &c.Important,
-		&c.Seq, &kind, &c.DurationMS, &c.StationID, &ingestedAt, &registered); err != nil {
+		&c.Seq, &kind, &c.DurationMS, &c.StationID, &ingestedAt, &registered,
+		&c.UnitCode); err != nil {
 		return nil, err
 	}
 	var err error

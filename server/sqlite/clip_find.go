@@ -8,7 +8,8 @@ import (
 )
 
 // accessCond returns the condition on clips that a keeps, and its
-// arguments: clips of the officers of a.Units, clips named in a.Clips, and
+// arguments: clips of a.Units (the unit stamped on each at registration,
+// not its officer's unit of today), clips named in a.Clips, and
 // clips linked to a case in a.Cases; "0 = 1" if a is empty. Each list is
 // one JSON array parameter, so that no list, however long, meets SQLite's
 // bound on parameters.
@@ -18,7 +19,7 @@ func accessCond(a *evidock.ClipAccess) (string, []any) {
 		args  []any
 	)
 	if len(a.Units) > 0 {
-		terms = append(terms, "officer_no IN (SELECT officer_no FROM officers WHERE unit_code IN (SELECT value FROM json_each(?)))")
+		terms = append(terms, "unit_code IN (SELECT value FROM json_each(?))")
 		args = append(args, jsonArray(a.Units))
 	}
 	if len(a.Clips) > 0 {

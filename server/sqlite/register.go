@@ -92,10 +92,15 @@ func insertClip(ctx context.Context, tx *sql.Tx, c *evidock.Clip, registeredAt s
 	op := "register clip " + c.Digest.String()
 	// DO NOTHING rather than an upsert: a stored clip is never changed
 	// (Art. 17), and the triggers would refuse an update anyway.
+	// unit_code is the officer's unit at this moment, read in the same
+	// statement, so that the clip stays with the unit that recorded it
+	// whatever transfers follow (NULL for an officer not in the officers
+	// table).
 	res, err := tx.ExecContext(ctx, `INSERT INTO clips (blake3, size, object_key, file_name, device_serial,
 		officer_no, started_at, clock_offset_ms, corrected_started_at, important,
-		seq, kind, duration_ms, station_id, ingested_at, registered_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		seq, kind, duration_ms, station_id, ingested_at, registered_at, unit_code)
+		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
+			(SELECT unit_code FROM officers WHERE officer_no = ?6))
 		ON CONFLICT (blake3) DO NOTHING`,
 		c.Digest.String(), c.Size, c.ObjectKey, c.FileName, c.DeviceSerial,
 		// Microseconds, as PostgreSQL keeps them, so that both stores

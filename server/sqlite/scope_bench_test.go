@@ -21,7 +21,7 @@ func BenchmarkClipAccess(b *testing.B) {
 		}
 		defer tx.Rollback()
 		const batch = 200
-		row := "(?, ?, ?, ?, ?, ?, ?, 0, ?, 0, ?, 'video', ?, NULL, ?, ?)"
+		row := "(?, ?, ?, ?, ?, ?, ?, 0, ?, 0, ?, 'video', ?, NULL, ?, ?, ?)"
 		now := time.Now().UTC().Format("2006-01-02T15:04:05.000000000Z")
 		for start := 0; start < n; start += batch {
 			end := min(n, start+batch)
@@ -30,10 +30,10 @@ func BenchmarkClipAccess(b *testing.B) {
 				c := storetest.BenchClip(i, n)
 				st := c.StartedAt.UTC().Format("2006-01-02T15:04:05.000000000Z")
 				args = append(args, c.Digest.String(), c.Size, c.ObjectKey, c.FileName, c.DeviceSerial, c.OfficerNo,
-					st, st, c.Seq, c.DurationMS, c.IngestedAt.UTC().Format("2006-01-02T15:04:05.000000000Z"), now)
+					st, st, c.Seq, c.DurationMS, c.IngestedAt.UTC().Format("2006-01-02T15:04:05.000000000Z"), now, c.UnitCode)
 			}
 			if _, err := tx.ExecContext(ctx, `INSERT INTO clips (blake3, size, object_key, file_name, device_serial, officer_no,
-				started_at, clock_offset_ms, corrected_started_at, important, seq, kind, duration_ms, station_id, ingested_at, registered_at)
+				started_at, clock_offset_ms, corrected_started_at, important, seq, kind, duration_ms, station_id, ingested_at, registered_at, unit_code)
 				VALUES `+strings.TrimSuffix(strings.Repeat(row+", ", end-start), ", "), args...); err != nil {
 				return err
 			}

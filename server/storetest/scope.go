@@ -64,12 +64,23 @@ const (
 	pathWJ1    = pathWJ + "/" + UnitWJ1
 )
 
+// OfficerMover is what RunScope needs of a store beyond ScopeStore: a way
+// to transfer an officer to another unit (officers.unit_code changes), as
+// the bureau's registry does. The stores have no API for it; their tests
+// give them one.
+type OfficerMover interface {
+	// MoveOfficer puts officer no in the unit with code unit.
+	MoveOfficer(ctx context.Context, no, unit string) error
+}
+
 // RunScope runs the contract of unit identity against stores made by open,
-// which must return a new empty store for every call: roles are held only
-// in unit paths that are chains of real units; server.RegistryScope files a
-// clip under its officer's unit (from the officers table, not the users)
-// and its confirmed cases, and a case under its unit; and
-// evidock.ClipFilter.Access keeps exactly the clips a user may view.
+// which must return a new empty store for every call, and an OfficerMover:
+// roles are held only in unit paths that are chains of real units;
+// server.RegistryScope files a clip under the unit its officer was in when
+// it was registered (from the officers table, not the users; a later
+// transfer moves none of it) and its confirmed cases, and a case under its
+// unit; and evidock.ClipFilter.Access keeps exactly the clips a user may
+// view.
 func RunScope(t *testing.T, open func(t *testing.T) ScopeStore) {
 	ctx := context.Background()
 
@@ -119,6 +130,12 @@ func RunScope(t *testing.T, open func(t *testing.T) ScopeStore) {
 		// stranger's footage no unit either.
 		MustCreateUser(t, s, NewUser("li.qiang", OfficerLi, "officer@"+pathTN1))
 		MustCreateUser(t, s, NewUser("stranger", "999999", "officer@"+pathTN1))
+		// An officer entered in the registry after the clip was
+		// registered gives it no unit: it was stamped with none.
+		if err := s.CreateOfficer(ctx, NewOfficer("999999", "陌生人", UnitTN1)); err != nil {
+			t.Fatal(err)
+		}
+		stranger = mustFindClip(t, s, stranger.Digest)
 		for _, tt := range []struct {
 			clip *evidock.Clip
 			want string
@@ -178,6 +195,82 @@ func RunScope(t *testing.T, open func(t *testing.T) ScopeStore) {
 		}
 		if _, err := p.Path(ctx, "NOPE"); evidock.ErrorCode(err) != evidock.ENOTFOUND {
 			t.Errorf("Path(unknown) = %v; want ENOTFOUND", err)
+		}
+	})
+
+	t.Run("ClipStaysWithItsUnit", func(t *testing.T) {
+		s := open(t)
+		mover, ok := s.(OfficerMover)
+		if !ok {
+			t.Fatalf("%T is not an OfficerMover: the test cannot transfer an officer", s)
+		}
+		SeedOrg(t, s)
+		scope := server.NewRegistryScope(s, s, s, s)
+		a := MustRegister(t, s, NewClip([]byte("before the transfer"), "A000001", OfficerZhang, at(9, 0), 1))
+		if err := mover.MoveOfficer(ctx, OfficerZhang, UnitWJ1); err != nil {
+			t.Fatal(err)
+		}
+		if o, err := s.FindOfficer(ctx, OfficerZhang); err != nil || o.UnitCode != UnitWJ1 {
+			t.Fatalf("after the transfer, officer = %+v, %v; want in %s", o, err, UnitWJ1)
+		}
+		b := MustRegister(t, s, NewClip([]byte("after the transfer"), "A000001", OfficerZhang, at(9, 30), 2))
+		if a.UnitCode != UnitTN1 || b.UnitCode != UnitWJ1 {
+			t.Fatalf("registered: A in %q, B in %q; want %s, %s", a.UnitCode, b.UnitCode, UnitTN1, UnitWJ1)
+		}
+		// Registering A again after the transfer returns it as stored.
+		again := NewClip([]byte("before the transfer"), "A000001", OfficerZhang, at(9, 0), 1)
+		if created, err := s.RegisterClip(ctx, again); err != nil || created || again.UnitCode != UnitTN1 {
+			t.Errorf("A registered again = %v, %v, unit %q; want the stored clip in %s", created, err, again.UnitCode, UnitTN1)
+		}
+		for _, tt := range []struct {
+			clip *evidock.Clip
+			want string
+		}{{a, pathTN1}, {b, pathWJ1}} {
+			got := mustFindClip(t, s, tt.clip.Digest)
+			units, _, err := scope.ClipScope(ctx, got)
+			if err != nil || fmt.Sprint(units) != "["+tt.want+"]" || got.UnitCode != tt.clip.UnitCode {
+				t.Errorf("clip %s: unit %q, ClipScope = %v, %v; want [%s]", got.FileName, got.UnitCode, units, err, tt.want)
+			}
+		}
+		now := time.Now()
+		names := map[evidock.Digest]string{a.Digest: "A", b.Digest: "B"}
+		for _, tt := range []struct {
+			role     string
+			want     string // clips listed
+			mayViewA bool
+			mayViewB bool
+		}{
+			{"supervisor@" + pathTN, "[A]", true, false},
+			{"supervisor@" + pathWJ, "[B]", false, true},
+			{"officer@" + pathWJ1, "[B]", false, true},
+			{"department_head@" + pathBureau, "[A B]", true, true},
+		} {
+			u := NewUser("x", "", tt.role)
+			reach, err := scope.UnitsReaching(ctx, u, evidock.ActionViewClip, now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _, err := s.FindClips(ctx, evidock.ClipFilter{Access: &evidock.ClipAccess{Units: reach}})
+			var listed []string
+			for _, c := range got {
+				listed = append(listed, names[c.Digest])
+			}
+			if err != nil || fmt.Sprint(orEmpty(listed)) != tt.want {
+				t.Errorf("%s lists %v, %v; want %s", tt.role, listed, err, tt.want)
+			}
+			for _, v := range []struct {
+				clip *evidock.Clip
+				want bool
+			}{{a, tt.mayViewA}, {b, tt.mayViewB}} {
+				units, cases, err := scope.ClipScope(ctx, mustFindClip(t, s, v.clip.Digest))
+				if err != nil {
+					t.Fatal(err)
+				}
+				res := evidock.Resource{Units: units, Cases: cases, Clip: v.clip.Digest}
+				if got := evidock.Authorize(u, evidock.ActionViewClip, res, nil, now).Allowed; got != v.want {
+					t.Errorf("%s may view clip %s: %v; want %v", tt.role, names[v.clip.Digest], got, v.want)
+				}
+			}
 		}
 	})
 
@@ -348,6 +441,17 @@ func MustRegister(tb testing.TB, svc evidock.ClipService, c *evidock.Clip) *evid
 	tb.Helper()
 	if _, err := svc.RegisterClip(context.Background(), c); err != nil {
 		tb.Fatalf("register %s: %v", c.FileName, err)
+	}
+	return c
+}
+
+// mustFindClip returns the clip with digest d as stored, failing tb if
+// the store cannot find it.
+func mustFindClip(tb testing.TB, svc evidock.ClipService, d evidock.Digest) *evidock.Clip {
+	tb.Helper()
+	c, err := svc.FindClipByDigest(context.Background(), d)
+	if err != nil {
+		tb.Fatalf("find clip %s: %v", d, err)
 	}
 	return c
 }

@@ -30,7 +30,8 @@ func BenchClips() int {
 }
 
 // BenchClip returns clip i of n: its officer cycles through the officers of
-// the bench bureau, and n clips cover one year.
+// the bench bureau, and n clips cover one year. Its UnitCode is its
+// officer's unit, as registration stamps it, for load to store.
 func BenchClip(i, n int) *evidock.Clip {
 	var body [8]byte
 	binary.BigEndian.PutUint64(body[:], uint64(i))
@@ -40,17 +41,19 @@ func BenchClip(i, n int) *evidock.Clip {
 	k := i % (benchDistricts * benchUnitsPerDist * benchOfficersPerUnit)
 	serial, officer := fmt.Sprintf("R%06d", k), fmt.Sprintf("%06d", 200000+k)
 	started := time.Date(2024, 1, 1, 8, 0, 0, 0, evidock.ChinaTime).Add(time.Duration(i) * (365 * 24 * time.Hour / time.Duration(n))).Truncate(time.Second)
+	unit := fmt.Sprintf("D%d-U%d", k/benchOfficersPerUnit/benchUnitsPerDist, k/benchOfficersPerUnit%benchUnitsPerDist)
 	seq := (i / 2000) % 10000
 	name := evidock.RecordingName{DeviceSerial: serial, OfficerNo: officer, StartedAt: started, Seq: seq, Ext: "MP4", Kind: evidock.MediaVideo}
 	return &evidock.Clip{Digest: d, Size: 8, ObjectKey: evidock.ObjectKey(d), FileName: name.String(),
-		DeviceSerial: serial, OfficerNo: officer, StartedAt: started, CorrectedStartedAt: started,
+		DeviceSerial: serial, OfficerNo: officer, UnitCode: unit, StartedAt: started, CorrectedStartedAt: started,
 		Seq: seq, Kind: evidock.MediaVideo, DurationMS: 61_500, IngestedAt: started.Add(9 * time.Hour)}
 }
 
 // BenchClipAccess measures a user's clip listing (FindClips with
 // ClipFilter.Access, as GET /api/v1/clips builds it) on a store holding
 // BenchClips clips over 2000 officers in 100 units of 10 districts. load
-// bulk-loads clips BenchClip(0..n-1, n) into the store's clips table.
+// bulk-loads clips BenchClip(0..n-1, n), unit_code and all, into the
+// store's clips table.
 func BenchClipAccess(b *testing.B, s UnitStore, clips evidock.ClipService, load func(n int) error) {
 	ctx := context.Background()
 	must := func(err error) {
