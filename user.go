@@ -18,8 +18,9 @@ import (
 // enforcement unit. The path is computed from the units table (each unit's
 // ParentCode), never typed in freely: a role may be held only in a path
 // that is such a chain of existing units (ValidateUnitChain, checked by the
-// stores), a clip belongs to the path of its officer's unit and a case to
-// the path of its unit (server.RegistryScope). A role is held in one unit,
+// stores), a clip belongs to the path of the unit its officer was in when
+// it was registered and a case to the path of its unit
+// (server.RegistryScope). A role is held in one unit,
 // its scope, and a unit u lies within scope s when u == s or u starts with
 // s + "/": so "within scope" is a prefix check on whole path segments
 // ("city/d1" does not hold "city/d10").
@@ -379,9 +380,10 @@ func roleNames() string {
 
 // Resource is what an action is on, as Authorize needs to know it.
 type Resource struct {
-	// Units are the units the resource belongs to: a clip's officer's
-	// unit, the units of an access request's clips, the unit whose audit
-	// is read, the units of the roles a user is given.
+	// Units are the units the resource belongs to: a clip's unit (its
+	// officer's when it was registered), the units of an access request's
+	// clips, the unit whose audit is read, the units of the roles a user
+	// is given.
 	Units []string
 	// Clip is the clip acted on, if it is one; a grant for it opens it.
 	Clip Digest

@@ -147,10 +147,10 @@ type RegistryScope struct {
 }
 
 // NewRegistryScope returns the scope answering from the registry's units,
-// cases and links and the unit stamped on each clip. officers is not read
-// any more: a clip's unit is the one stamped at registration, not its
-// officer's unit of today.
-func NewRegistryScope(units evidock.UnitService, officers evidock.OfficerService, cases evidock.CaseService, links LinkedCaseFinder) *RegistryScope {
+// cases and links and the unit stamped on each clip at its registration
+// (its officer's unit then, not today's: a transfer does not move
+// footage).
+func NewRegistryScope(units evidock.UnitService, cases evidock.CaseService, links LinkedCaseFinder) *RegistryScope {
 	return &RegistryScope{cases: cases, links: links, paths: NewUnitPaths(units)}
 }
 

@@ -86,7 +86,7 @@ func newCaseEnv(t *testing.T) *caseEnv {
 	}
 	srv := evhttp.NewServer(&server.Registry{Clips: db}, db, db, db.Ping, slog.New(slog.DiscardHandler))
 	srv.SetCases(evhttp.CaseServices{Units: db, Officers: db, Cases: db, Links: db})
-	if err := srv.SetPeople(&evhttp.PeopleConfig{Auth: authSvc, Access: db, Audit: db, Scope: server.NewRegistryScope(db, db, db, db)}); err != nil {
+	if err := srv.SetPeople(&evhttp.PeopleConfig{Auth: authSvc, Access: db, Audit: db, Scope: server.NewRegistryScope(db, db, db)}); err != nil {
 		t.Fatal(err)
 	}
 	e.ts = httptest.NewServer(srv)

@@ -157,7 +157,7 @@ func newExportEnv(t *testing.T, backend string) *exportEnv {
 	api.SetCases(evhttp.CaseServices{Units: db, Officers: db, Cases: db, Links: db})
 	api.SetStatus(evhttp.StatusConfig{DatabaseDriver: backend, Fixity: db})
 	if err := api.SetPeople(&evhttp.PeopleConfig{Auth: authSvc, Access: db, Audit: db, Objects: e.objects,
-		Scope: server.NewRegistryScope(db, db, db, db)}); err != nil {
+		Scope: server.NewRegistryScope(db, db, db)}); err != nil {
 		t.Fatal(err)
 	}
 	e.ts = httptest.NewServer(api)

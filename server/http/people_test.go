@@ -137,7 +137,7 @@ func newPeopleEnv(t *testing.T, backend string) *peopleEnv {
 	logger := slog.New(slog.NewTextHandler(e.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	reg := &server.Registry{Clips: db, Objects: objects, VerifyDigest: true}
 	srv := evhttp.NewServer(reg, db, db, db.Ping, logger)
-	if err := srv.SetPeople(&evhttp.PeopleConfig{Auth: authSvc, Access: db, Audit: db, Scope: server.NewRegistryScope(db, db, db, db),
+	if err := srv.SetPeople(&evhttp.PeopleConfig{Auth: authSvc, Access: db, Audit: db, Scope: server.NewRegistryScope(db, db, db),
 		Objects: objects, Now: e.clock.now}); err != nil {
 		t.Fatal(err)
 	}
@@ -315,7 +315,7 @@ func TestSecureCookie(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv := evhttp.NewServer(e.db, e.db, e.db, nil, nil)
-	if err := srv.SetPeople(&evhttp.PeopleConfig{Auth: authSvc, Access: e.db, Audit: e.db, Scope: server.NewRegistryScope(e.db, e.db, e.db, e.db), CookieSecure: true}); err != nil {
+	if err := srv.SetPeople(&evhttp.PeopleConfig{Auth: authSvc, Access: e.db, Audit: e.db, Scope: server.NewRegistryScope(e.db, e.db, e.db), CookieSecure: true}); err != nil {
 		t.Fatal(err)
 	}
 	rec := httptest.NewRecorder()

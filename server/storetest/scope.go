@@ -120,7 +120,7 @@ func RunScope(t *testing.T, open func(t *testing.T) ScopeStore) {
 	t.Run("ClipScopeFromOfficers", func(t *testing.T) {
 		s := open(t)
 		SeedOrg(t, s)
-		scope := server.NewRegistryScope(s, s, s, s)
+		scope := server.NewRegistryScope(s, s, s)
 		zhang := MustRegister(t, s, NewClip([]byte("zhang's"), "A000001", OfficerZhang, at(9, 10), 1))
 		dist := MustRegister(t, s, NewClip([]byte("district's"), "A000002", OfficerDistTN, at(9, 10), 1))
 		stranger := MustRegister(t, s, NewClip([]byte("stranger's"), "A000003", "999999", at(9, 10), 1))
@@ -205,7 +205,7 @@ func RunScope(t *testing.T, open func(t *testing.T) ScopeStore) {
 			t.Fatalf("%T is not an OfficerMover: the test cannot transfer an officer", s)
 		}
 		SeedOrg(t, s)
-		scope := server.NewRegistryScope(s, s, s, s)
+		scope := server.NewRegistryScope(s, s, s)
 		a := MustRegister(t, s, NewClip([]byte("before the transfer"), "A000001", OfficerZhang, at(9, 0), 1))
 		if err := mover.MoveOfficer(ctx, OfficerZhang, UnitWJ1); err != nil {
 			t.Fatal(err)
@@ -277,7 +277,7 @@ func RunScope(t *testing.T, open func(t *testing.T) ScopeStore) {
 	t.Run("UnitsReaching", func(t *testing.T) {
 		s := open(t)
 		SeedOrg(t, s)
-		scope := server.NewRegistryScope(s, s, s, s)
+		scope := server.NewRegistryScope(s, s, s)
 		now := time.Now()
 		for _, tt := range []struct {
 			roles []string

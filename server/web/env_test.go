@@ -229,7 +229,7 @@ func newEnv(t *testing.T, backend string) *env {
 		reg := &server.Registry{Clips: db, Objects: objects, VerifyDigest: true}
 		srv := evhttp.NewServer(reg, db, db, db.Ping, logger)
 		srv.SetLog(rlog)
-		scope := server.NewRegistryScope(db, db, db, db)
+		scope := server.NewRegistryScope(db, db, db)
 		must(t, srv.SetPeople(&evhttp.PeopleConfig{Auth: authSvc, Access: db, Audit: db, Scope: scope, Objects: objects, Now: e.clock.now}))
 		srv.SetCases(evhttp.CaseServices{Units: db, Officers: db, Cases: db, Links: db})
 		ui, err := web.New(web.Config{Auth: authSvc, Access: db, Audit: db, Clips: db, Scope: scope,

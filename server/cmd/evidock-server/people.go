@@ -83,7 +83,7 @@ func peopleConfig(cfg AuthConfig, db store, objects *s3.Store) (*evhttp.PeopleCo
 	if err != nil {
 		return nil, err
 	}
-	return &evhttp.PeopleConfig{Auth: svc, Access: db, Audit: db, Scope: server.NewRegistryScope(db, db, db, db),
+	return &evhttp.PeopleConfig{Auth: svc, Access: db, Audit: db, Scope: server.NewRegistryScope(db, db, db),
 		Objects: objects, CookieSecure: cfg.CookieSecure, TrustedOrigins: strings.Fields(cfg.TrustedOrigins)}, nil
 }
 

@@ -94,7 +94,7 @@ func newExportFixture(t *testing.T) *exportFixture {
 	api.SetCases(evhttp.CaseServices{Units: db, Officers: db, Cases: db, Links: db})
 	api.SetStatus(evhttp.StatusConfig{DatabaseDriver: "sqlite", Fixity: db})
 	if err := api.SetPeople(&evhttp.PeopleConfig{Auth: authSvc, Access: db, Audit: db, Objects: objects,
-		Scope: server.NewRegistryScope(db, db, db, db)}); err != nil {
+		Scope: server.NewRegistryScope(db, db, db)}); err != nil {
 		t.Fatal(err)
 	}
 	ts := httptest.NewServer(api)
