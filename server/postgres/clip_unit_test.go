@@ -77,7 +77,7 @@ func TestMigrateClipUnits(t *testing.T) {
 		t.Errorf("clips_never_updated after 012: enabled %q, %v; want O (enabled)", enabled, err)
 	}
 	var n int
-	if err := db.Pool().QueryRow(ctx, "SELECT COUNT(*) FROM pg_indexes WHERE tablename = 'clips' AND indexname = 'clips_unit_corrected'").Scan(&n); err != nil || n != 1 {
+	if err := db.Pool().QueryRow(ctx, "SELECT COUNT(*) FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'clips' AND indexname = 'clips_unit_corrected'").Scan(&n); err != nil || n != 1 {
 		t.Errorf("index clips_unit_corrected: %d, %v; want it made", n, err)
 	}
 }
