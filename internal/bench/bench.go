@@ -116,7 +116,8 @@ func (b *Bench) Run(ctx context.Context) (string, error) {
 		{"ingest", b.ingest},
 		{"upload", b.upload},
 		{"idle", b.idle},
-		{"server", b.serverSection},
+		{"registrations", b.registrationSection},
+		{"latency", b.latencySection},
 	} {
 		if !b.cfg.runs(s.name) {
 			continue

@@ -36,7 +36,7 @@ type Config struct {
 }
 
 // Sections of the report, in the order they run.
-var sections = []string{"hash", "ingest", "upload", "idle", "server"}
+var sections = []string{"hash", "ingest", "upload", "idle", "registrations", "latency"}
 
 // DefaultConfig returns the full run of issue 3: 2 GiB of clips for ingest,
 // one 1 GiB file and 200 × 5 MiB files for upload, two runs of each side.

@@ -60,7 +60,7 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.BoolVar(&c.DropCaches, "drop-caches", c.DropCaches, "drop the page cache before every timed run (needs root; slows everyone else on the machine)")
 	fs.BoolVar(&c.Keep, "keep", c.Keep, "keep the work directory (test data, versitygw data, logs)")
 	fs.StringVar(&c.Readme, "readme", c.Readme, "also put the table into this file, between <!-- bench:begin --> and <!-- bench:end -->")
-	fs.StringVar(&c.Only, "only", c.Only, "run only these sections: hash,ingest,upload,idle,server")
+	fs.StringVar(&c.Only, "only", c.Only, "run only these sections: hash,ingest,upload,idle,registrations,latency")
 	fs.StringVar(&c.CPUProfile, "cpuprofile", c.CPUProfile, "write a CPU profile of this process (evidock's side and the in-process servers) to this file")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {

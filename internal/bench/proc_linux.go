@@ -55,18 +55,10 @@ const clockTicks = 100
 func sampleProc(pid int) (procSample, error) {
 	var s procSample
 	dir := fmt.Sprintf("/proc/%d", pid)
-	stat, err := os.ReadFile(dir + "/stat")
-	if err != nil {
+	var err error
+	if s.TicksCPU, err = sampleTicks(dir); err != nil {
 		return s, err
 	}
-	// Fields after the command name, which is in parentheses and may hold spaces.
-	rest := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+2:]))
-	if len(rest) < 13 {
-		return s, fmt.Errorf("short %s/stat", dir)
-	}
-	utime, _ := strconv.ParseInt(rest[11], 10, 64) // field 14
-	stime, _ := strconv.ParseInt(rest[12], 10, 64) // field 15
-	s.TicksCPU = utime + stime
 	status, err := readStatus(dir + "/status")
 	if err != nil {
 		return s, err
@@ -164,4 +156,44 @@ func loadAverage() string {
 		return "?"
 	}
 	return strings.Fields(string(b) + " ?")[0]
+}
+
+// commandTicks returns the CPU clock ticks (utime + stime) used so far by
+// the live processes whose command name is comm, e.g. every PostgreSQL
+// backend.
+func commandTicks(comm string) int64 {
+	dirs, _ := filepath.Glob("/proc/[0-9]*")
+	var total int64
+	for _, d := range dirs {
+		if b, err := os.ReadFile(d + "/comm"); err != nil || strings.TrimSpace(string(b)) != comm {
+			continue
+		}
+		if s, err := sampleTicks(d); err == nil {
+			total += s
+		}
+	}
+	return total
+}
+
+// pidTicks returns the CPU clock ticks used so far by process pid.
+func pidTicks(pid int) int64 {
+	t, _ := sampleTicks(fmt.Sprintf("/proc/%d", pid))
+	return t
+}
+
+// sampleTicks returns utime + stime (fields 14 and 15) of the process
+// whose /proc directory is dir.
+func sampleTicks(dir string) (int64, error) {
+	stat, err := os.ReadFile(dir + "/stat")
+	if err != nil {
+		return 0, err
+	}
+	// Fields after the command name, which is in parentheses and may hold spaces.
+	rest := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+2:]))
+	if len(rest) < 13 {
+		return 0, fmt.Errorf("short %s/stat", dir)
+	}
+	utime, _ := strconv.ParseInt(rest[11], 10, 64)
+	stime, _ := strconv.ParseInt(rest[12], 10, 64)
+	return utime + stime, nil
 }

@@ -24,3 +24,5 @@ type procSample struct {
 const clockTicks = 100
 
 func sampleProc(int) (procSample, error) { return procSample{}, errNotLinux }
+func commandTicks(string) int64          { return 0 }
+func pidTicks(int) int64                 { return 0 }

@@ -88,6 +88,9 @@ var dbSeq atomic.Int64
 // uses (WAL, synchronous FULL, foreign keys) on the raw connection too.
 func sqliteKind(dir string) dbKind {
 	return dbKind{Name: "SQLite", placeholder: func(int) string { return "?" }, open: func(ctx context.Context) (*benchDB, error) {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, err
+		}
 		path := filepath.Join(dir, fmt.Sprintf("db-%d.sqlite", dbSeq.Add(1)))
 		st, err := sqlite.Open(ctx, path)
 		if err != nil {
@@ -280,15 +283,10 @@ func (b *Bench) serverCfg() serverCfg {
 	return c
 }
 
-// serverSection measures the case server: registrations per second and
-// read latency at scale, on SQLite and on PostgreSQL.
-func (b *Bench) serverSection(ctx context.Context) error {
+// registrationSection measures registrations per second through the
+// case server's API, on SQLite and on PostgreSQL.
+func (b *Bench) registrationSection(ctx context.Context) error {
 	sc := b.serverCfg()
-	dir := filepath.Join(b.work, "server")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	kinds := []dbKind{sqliteKind(dir), postgresKind()}
 	objects, objNote, err := b.registrationObjects(ctx, sc)
 	if err != nil {
 		return fmt.Errorf("put the clips' objects: %w", err)
@@ -296,21 +294,34 @@ func (b *Bench) serverSection(ctx context.Context) error {
 	b.notef("Registrations (server section): %d clips of %d bytes registered by %d concurrent clients, each POSTing one clip at a time to /api/v1/clips with a station token over loopback, to an in-process server/http.Server wired as evidock-server serve wires it (server.Registry with VerifyDigest off, so it HEADs each object; the transparency log appended inside RegisterClip's transaction; receipts returned). %s The peer INSERTs the same rows (`INSERT INTO clips (...) VALUES (...)`, one autocommitted statement per row) with the same concurrency into a fresh, migrated database of the same kind. Each run uses a fresh database; %d runs of each, alternating, best shown. The \"object check from memory\" row is the API run with the object store answered from a map, to show what the HEAD costs; the \"store only\" row calls the store's RegisterClip directly (no HTTP, no object check, no receipt) against the same peer. These rows count clips per second, not MB/s; the ratio is evidock's clips per second over the peer's.",
 		sc.regClips, 9, sc.workers, objNote, b.cfg.Reps)
 	var failed []error
-	for _, k := range kinds {
+	for _, k := range b.serverKinds() {
 		if err := b.registrations(ctx, sc, k, objects); err != nil {
 			failed = append(failed, fmt.Errorf("%s registrations: %w", k.Name, err))
 			b.rows = append(b.rows, row{Figure: "registrations, " + k.Name, Evidock: "error", Peer: "—", Ratio: "—", Goal: "≥ 0.5×", Met: "error: " + err.Error()})
 		}
 	}
+	return errors.Join(failed...)
+}
+
+// latencySection measures the case server's read latency at scale, on
+// SQLite and on PostgreSQL.
+func (b *Bench) latencySection(ctx context.Context) error {
+	sc := b.serverCfg()
 	b.notef("Read latency (server section): %d clips bulk-loaded into the migrated schema (PostgreSQL: COPY; SQLite: 200-row INSERTs in one transaction; the clips triggers stay on), over %d officers and a year, plus %d cases of %d activities with %d confirmed links each, made through the store's own methods; PostgreSQL is ANALYZEd after the load, as autovacuum would. Then %d requests of each kind, one at a time, through the HTTP API with a station token: `GET /api/v1/clips?officer=O&from=F&to=F+30d&limit=50` for a random officer and window, and `GET /api/v1/cases/{number}` for a random case; p50/p95/p99 of the wall time per request, body read. The bulk-loaded clips have no transparency log entries (neither request reads them); the search names an officer, as supervisors' searches do.",
 		sc.searchClips, benchOfficers, sc.cases, sc.caseActivities, sc.perActs, sc.requests)
-	for _, k := range kinds {
+	var failed []error
+	for _, k := range b.serverKinds() {
 		if err := b.readLatency(ctx, sc, k); err != nil {
 			failed = append(failed, fmt.Errorf("%s latency: %w", k.Name, err))
 			b.rows = append(b.rows, row{Figure: "read latency, " + k.Name, Evidock: "error", Peer: "—", Ratio: "—", Goal: "—", Met: "error: " + err.Error()})
 		}
 	}
 	return errors.Join(failed...)
+}
+
+// serverKinds are the databases the server sections measure.
+func (b *Bench) serverKinds() []dbKind {
+	return []dbKind{sqliteKind(filepath.Join(b.work, "server")), postgresKind()}
 }
 
 // registrationObjects puts the registration clips' objects into versitygw,
@@ -417,14 +428,18 @@ func (b *Bench) registrations(ctx context.Context, sc serverCfg, k dbKind, objec
 			if s.Err != nil {
 				continue
 			}
-			d, err := b.registerOnce(ctx, sc, k, s, clips, objects, q)
+			var cpu string
+			d, err := b.registerOnce(ctx, sc, k, s, clips, objects, q, func() func() {
+				used := b.sampleCPU(k)
+				return func() { cpu = used(sc.regClips) }
+			})
 			if err != nil {
 				s.Err = err
 				b.logf("  registrations %s / %s run %d: FAILED: %v", k.Name, s.Name, rep, err)
 				continue
 			}
 			s.Samples = append(s.Samples, d)
-			b.logf("  registrations %s / %s run %d: %v, %.0f/s", k.Name, s.Name, rep, d.Round(time.Millisecond), float64(sc.regClips)/d.Seconds())
+			b.logf("  registrations %s / %s run %d: %v, %.0f/s; CPU per clip: %s", k.Name, s.Name, rep, d.Round(time.Millisecond), float64(sc.regClips)/d.Seconds(), cpu)
 		}
 	}
 	b.addRateRow(fmt.Sprintf("registrations/s, %s, %d clients", k.Name, sc.workers), api, raw, 0.5)
@@ -433,8 +448,42 @@ func (b *Bench) registrations(ctx context.Context, sc serverCfg, k dbKind, objec
 	return errors.Join(api.Err, raw.Err, memAPI.Err, direct.Err)
 }
 
-// registerOnce opens a fresh database and times one side's run.
-func (b *Bench) registerOnce(ctx context.Context, sc serverCfg, k dbKind, s *side, clips []*evidock.Clip, objects evidock.ObjectReader, q string) (time.Duration, error) {
+// sampleCPU starts counting the CPU time of the processes a registration
+// run keeps busy: this one (clients and server), versitygw and, for
+// PostgreSQL, its backends. The function it returns says how much each used
+// per clip since, for n clips.
+func (b *Bench) sampleCPU(k dbKind) func(n int) string {
+	type proc struct {
+		name  string
+		ticks func() int64
+	}
+	procs := []proc{{"evidock (clients and server)", func() int64 { return pidTicks(os.Getpid()) }}}
+	if b.gw != nil {
+		procs = append(procs, proc{"versitygw", func() int64 { return pidTicks(b.gw.PID()) }})
+	}
+	if k.Name == "PostgreSQL" {
+		// Backends that exit during the run are not counted: the pool keeps
+		// its connections until the run's database is closed.
+		procs = append(procs, proc{"postgres", func() int64 { return commandTicks("postgres") }})
+	}
+	start := make([]int64, len(procs))
+	for i, p := range procs {
+		start[i] = p.ticks()
+	}
+	return func(n int) string {
+		var parts []string
+		for i, p := range procs {
+			us := float64(p.ticks()-start[i]) / clockTicks * 1e6 / float64(n)
+			parts = append(parts, fmt.Sprintf("%s %.0f µs", p.name, us))
+		}
+		return strings.Join(parts, ", ")
+	}
+}
+
+// registerOnce opens a fresh database and times one side's run. It calls
+// sample as the timed part starts, and the function sample returns as it
+// ends, before the database is closed.
+func (b *Bench) registerOnce(ctx context.Context, sc serverCfg, k dbKind, s *side, clips []*evidock.Clip, objects evidock.ObjectReader, q string, sample func() func()) (time.Duration, error) {
 	db, err := k.open(ctx)
 	if err != nil {
 		return 0, err
@@ -452,7 +501,7 @@ func (b *Bench) registerOnce(ctx context.Context, sc serverCfg, k dbKind, s *sid
 		defer srv.Shutdown(context.Background())
 		client := evhttp.NewClient(srv.URL(), token)
 		client.HTTPClient.Transport.(*http.Transport).MaxIdleConnsPerHost = sc.workers
-		return timed(func() error {
+		return sampled(sample, func() error {
 			return parallel(ctx, len(clips), sc.workers, func(i int) error {
 				c := *clips[i]
 				created, err := client.RegisterClip(ctx, &c)
@@ -466,7 +515,7 @@ func (b *Bench) registerOnce(ctx context.Context, sc serverCfg, k dbKind, s *sid
 		if _, err := db.store.CreateStation(ctx, &evidock.Station{ID: "bench-dock-01", Name: "bench"}); err != nil {
 			return 0, err
 		}
-		return timed(func() error {
+		return sampled(sample, func() error {
 			return parallel(ctx, len(clips), sc.workers, func(i int) error {
 				c := *clips[i]
 				c.StationID = "bench-dock-01"
@@ -478,12 +527,20 @@ func (b *Bench) registerOnce(ctx context.Context, sc serverCfg, k dbKind, s *sid
 		if _, err := db.store.CreateStation(ctx, &evidock.Station{ID: "bench-dock-01", Name: "bench"}); err != nil {
 			return 0, err
 		}
-		return timed(func() error {
+		return sampled(sample, func() error {
 			return parallel(ctx, len(clips), sc.workers, func(i int) error {
 				return db.exec(ctx, q, clipArgs(k.Name, clips[i], "bench-dock-01", time.Now())...)
 			})
 		})
 	}
+}
+
+// sampled is timed(f), with sample called as f starts and the function it
+// returns as f ends.
+func sampled(sample func() func(), f func() error) (time.Duration, error) {
+	done := sample()
+	defer done()
+	return timed(f)
 }
 
 // addRateRow is addRow for sides that count rows: the figures are rows per

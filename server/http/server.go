@@ -71,8 +71,23 @@ func NewServer(clips evidock.ClipService, stations evidock.StationService, recor
 		}
 		mux.ServeHTTP(w, r)
 	})
-	s.handler = s.logRequests(gzhttp.GzipHandler(root))
+	s.handler = s.logRequests(compressLarge(root))
 	return s
+}
+
+// compressMinSize is the smallest answer worth compressing: a registration
+// and its receipt (about 2 KB) cost more CPU to compress, on both ends, than
+// they take to send over a station's network.
+const compressMinSize = 8 << 10
+
+// compressLarge gzips answers of compressMinSize bytes or more for clients
+// that accept it.
+func compressLarge(h http.Handler) http.Handler {
+	wrap, err := gzhttp.NewWrapper(gzhttp.MinSize(compressMinSize))
+	if err != nil {
+		panic(err) // the options are constants
+	}
+	return wrap(h)
 }
 
 // SetWeb mounts the web UI (package server/web) at /: every path but the

@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -677,19 +678,27 @@ func TestRecordersNotImplemented(t *testing.T) {
 
 func TestGzip(t *testing.T) {
 	e := newEnv(t)
-	for i := 1; i <= 5; i++ {
-		e.registerDirect(t, storetest.NewClip(fmt.Appendf(nil, "gz %d", i), "A123456", "100001", started.Add(time.Duration(i)*time.Minute), i))
+	const n = 30 // a listing of n clips is well over compressMinSize
+	var last *evidock.Clip
+	for i := 1; i <= n; i++ {
+		last = storetest.NewClip(fmt.Appendf(nil, "gz %d", i), "A123456", "100001", started.Add(time.Duration(i)*time.Minute), i)
+		e.registerDirect(t, last)
 	}
-	req, _ := http.NewRequest("GET", e.ts.URL+"/api/v1/clips", nil)
-	req.Header.Set("Authorization", "Bearer "+e.token)
-	req.Header.Set("Accept-Encoding", "gzip")
-	// Setting Accept-Encoding ourselves stops the transport from
-	// decompressing, so the test sees the bytes on the wire.
-	resp, err := e.ts.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
+	get := func(path string) *http.Response {
+		t.Helper()
+		req, _ := http.NewRequest("GET", e.ts.URL+path, nil)
+		req.Header.Set("Authorization", "Bearer "+e.token)
+		req.Header.Set("Accept-Encoding", "gzip")
+		// Setting Accept-Encoding ourselves stops the transport from
+		// decompressing, so the test sees the bytes on the wire.
+		resp, err := e.ts.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { resp.Body.Close() })
+		return resp
 	}
-	defer resp.Body.Close()
+	resp := get("/api/v1/clips?limit=" + strconv.Itoa(n))
 	if resp.Header.Get("Content-Encoding") != "gzip" {
 		t.Fatalf("Content-Encoding = %q; want gzip", resp.Header.Get("Content-Encoding"))
 	}
@@ -698,13 +707,19 @@ func TestGzip(t *testing.T) {
 		t.Fatal(err)
 	}
 	var list struct {
-		Total int `json:"total"`
+		Clips []json.RawMessage `json:"clips"`
+		Total int               `json:"total"`
 	}
-	if err := json.NewDecoder(zr).Decode(&list); err != nil || list.Total != 5 {
-		t.Fatalf("gunzipped body: total %d, %v", list.Total, err)
+	if err := json.NewDecoder(zr).Decode(&list); err != nil || list.Total != n || len(list.Clips) != n {
+		t.Fatalf("gunzipped body: %d clips, total %d, %v", len(list.Clips), list.Total, err)
+	}
+	// One clip is a small answer, sent as it is.
+	one := get("/api/v1/clips/" + last.Digest.String())
+	if enc := one.Header.Get("Content-Encoding"); enc != "" || one.StatusCode != http.StatusOK {
+		t.Fatalf("GET one clip: %d, Content-Encoding %q; want 200 uncompressed", one.StatusCode, enc)
 	}
 	// And the client, which asks for gzip implicitly, reads it.
-	if _, total, err := e.client.FindClips(context.Background(), evidock.ClipFilter{}); err != nil || total != 5 {
+	if _, total, err := e.client.FindClips(context.Background(), evidock.ClipFilter{}); err != nil || total != n {
 		t.Fatalf("client FindClips = %d, %v", total, err)
 	}
 }

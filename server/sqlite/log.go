@@ -13,16 +13,22 @@ import (
 
 var _ translog.HashStore = (*DB)(nil)
 
-// queryer is a *sql.DB or a *sql.Tx.
+// queryer is a *sql.DB, a *sql.Tx or a cachedQueryer.
 type queryer interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
+// execQueryer is a queryer that also runs statements.
+type execQueryer interface {
+	queryer
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
 // newAppender returns the appender for the log as tx sees it. tx is a
 // write transaction, which in SQLite holds the database's one write lock:
 // appends never interleave.
-func newAppender(ctx context.Context, tx *sql.Tx) (*translog.Appender, error) {
+func newAppender(ctx context.Context, tx queryer) (*translog.Appender, error) {
 	n, err := logSize(ctx, tx)
 	if err != nil {
 		return nil, err
@@ -34,7 +40,7 @@ func newAppender(ctx context.Context, tx *sql.Tx) (*translog.Appender, error) {
 
 // appendToLog appends clip c, as stored, to the log of a, in tx, unless it
 // is there already.
-func appendToLog(ctx context.Context, tx *sql.Tx, a *translog.Appender, c *evidock.Clip) error {
+func appendToLog(ctx context.Context, tx execQueryer, a *translog.Appender, c *evidock.Clip) error {
 	var idx int64
 	switch err := tx.QueryRowContext(ctx, "SELECT idx FROM log_records WHERE clip_id = ?", c.ID).Scan(&idx); {
 	case err == nil:
@@ -47,7 +53,7 @@ func appendToLog(ctx context.Context, tx *sql.Tx, a *translog.Appender, c *evido
 
 // writeEntry appends clip c, known to be missing from the log, to the log
 // of a, in tx.
-func writeEntry(ctx context.Context, tx *sql.Tx, a *translog.Appender, c *evidock.Clip) error {
+func writeEntry(ctx context.Context, tx execQueryer, a *translog.Appender, c *evidock.Clip) error {
 	e, err := a.Append(c)
 	if err != nil {
 		return err
@@ -122,7 +128,7 @@ func (db *DB) LogSize(ctx context.Context) (int64, error) {
 // ReadLogHashes returns the log's stored hashes at indexes, or an error if
 // one is missing.
 func (db *DB) ReadLogHashes(ctx context.Context, indexes []int64) ([]evidock.LogHash, error) {
-	hs, err := readLogHashes(ctx, db.db, indexes)
+	hs, err := readLogHashes(ctx, db.cached(nil), indexes)
 	if err != nil {
 		return nil, dbError("read log hashes", err)
 	}
@@ -158,7 +164,7 @@ func (db *DB) FindLogRecord(ctx context.Context, d evidock.Digest) (int64, []byt
 		idx, size int64
 		record    string
 	)
-	err := db.db.QueryRowContext(ctx, "SELECT idx, record, (SELECT MAX(idx) + 1 FROM log_records) FROM log_records WHERE blake3 = ?", d.String()).Scan(&idx, &record, &size)
+	err := db.cached(nil).QueryRowContext(ctx, "SELECT idx, record, (SELECT MAX(idx) + 1 FROM log_records) FROM log_records WHERE blake3 = ?", d.String()).Scan(&idx, &record, &size)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil, 0, evidock.Errorf(evidock.ENOTFOUND, "clip %s is not in the transparency log", d)
 	}

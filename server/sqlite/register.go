@@ -47,10 +47,11 @@ func (db *DB) registerTx(ctx context.Context, batch []*server.Registration) erro
 	}
 	out := make([]outcome, len(batch))
 	var log *translog.Appender
+	q := db.cached(tx)
 	for i, r := range batch {
 		c := r.Clip
 		op := "register clip " + c.Digest.String()
-		stored, created, err := insertClip(ctx, tx, c, now)
+		stored, created, err := insertClip(ctx, q, c, now)
 		if err != nil {
 			return err
 		}
@@ -59,16 +60,16 @@ func (db *DB) registerTx(ctx context.Context, batch []*server.Registration) erro
 			continue
 		}
 		if log == nil {
-			if log, err = newAppender(ctx, tx); err != nil {
+			if log, err = newAppender(ctx, q); err != nil {
 				return dbError(op, err)
 			}
 		}
 		// A clip stored before has its entry, unless an older server
 		// stored it; only new ones are surely missing from the log.
 		if created {
-			err = writeEntry(ctx, tx, log, stored)
+			err = writeEntry(ctx, q, log, stored)
 		} else {
-			err = appendToLog(ctx, tx, log, stored)
+			err = appendToLog(ctx, q, log, stored)
 		}
 		if err != nil {
 			return dbError("append clip "+c.Digest.String()+" to the transparency log", err)
@@ -88,7 +89,7 @@ func (db *DB) registerTx(ctx context.Context, batch []*server.Registration) erro
 
 // insertClip inserts c unless its digest is stored, and returns the stored
 // clip and whether it is new; registeredAt is the registration time.
-func insertClip(ctx context.Context, tx *sql.Tx, c *evidock.Clip, registeredAt string) (*evidock.Clip, bool, error) {
+func insertClip(ctx context.Context, tx execQueryer, c *evidock.Clip, registeredAt string) (*evidock.Clip, bool, error) {
 	op := "register clip " + c.Digest.String()
 	// DO NOTHING rather than an upsert: a stored clip is never changed
 	// (Art. 17), and the triggers would refuse an update anyway.

@@ -64,7 +64,12 @@ type DB struct {
 	// registrations gathers concurrent RegisterClip calls into shared
 	// transactions.
 	registrations *server.Registrations
+	stmts         stmtCache
 }
+
+// cached returns the queryer that runs statements prepared once (see
+// stmtCache), in tx, or on the pool if tx is nil.
+func (db *DB) cached(tx *sql.Tx) cachedQueryer { return cachedQueryer{stmts: &db.stmts, tx: tx} }
 
 // Open opens (creating it and its directory if needed) the SQLite database at
 // path and applies any migrations it lacks. It returns EINVALID for an
@@ -109,6 +114,7 @@ func open(ctx context.Context, path string, upTo int) (*DB, error) {
 	sqldb.SetMaxIdleConns(maxIdleConns)
 	db := &DB{db: sqldb, path: path, now: time.Now}
 	db.registrations = server.NewRegistrations(db.registerTx)
+	db.stmts.db = db.db
 	if err := db.Ping(ctx); err != nil {
 		sqldb.Close()
 		return nil, err
@@ -122,6 +128,7 @@ func open(ctx context.Context, path string, upTo int) (*DB, error) {
 
 // Close closes the database; it returns the driver's error, if any.
 func (db *DB) Close() error {
+	db.stmts.close()
 	if err := db.db.Close(); err != nil {
 		return fmt.Errorf("sqlite: close %s: %w", db.path, err)
 	}

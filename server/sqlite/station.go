@@ -52,7 +52,7 @@ func (db *DB) AuthenticateStation(ctx context.Context, token string) (*evidock.S
 		created string
 		revoked sql.NullString
 	)
-	err := db.db.QueryRowContext(ctx, "SELECT id, name, created_at, revoked_at FROM stations WHERE token_sha256 = ?", hash[:]).
+	err := db.cached(nil).QueryRowContext(ctx, "SELECT id, name, created_at, revoked_at FROM stations WHERE token_sha256 = ?", hash[:]).
 		Scan(&s.ID, &s.Name, &created, &revoked)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, evidock.Errorf(evidock.EUNAUTHORIZED, "unknown station token: create the station with 'evidock-server station add' and use the token it writes")
