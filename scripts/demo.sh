@@ -54,7 +54,7 @@ chmod 600 "$demo/s3.secret"
 
 echo "demo: starting versitygw on 127.0.0.1:$s3_port (data in var/demo/s3)"
 ROOT_ACCESS_KEY_ID=evidockdemo ROOT_SECRET_ACCESS_KEY="$secret" \
-	.tools/bin/versitygw --port "127.0.0.1:$s3_port" posix --versioning-dir "$demo/s3/versions" "$demo/s3/data" \
+	.tools/bin/versitygw --port "127.0.0.1:$s3_port" --keep-alive posix --versioning-dir "$demo/s3/versions" "$demo/s3/data" \
 	>"$demo/versitygw.log" 2>&1 &
 pids+=($!)
 wait_port "$s3_port"

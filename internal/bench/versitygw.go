@@ -45,7 +45,9 @@ func startGateway(bin, dir string) (*gateway, error) {
 }
 
 func (g *gateway) launch(addr string) error {
-	cmd := exec.Command(g.bin, "--port", addr, "posix", "--versioning-dir", g.versions, g.data)
+	// --keep-alive as the README tells deployments: without it versitygw
+	// closes every connection after one answer.
+	cmd := exec.Command(g.bin, "--port", addr, "--keep-alive", "posix", "--versioning-dir", g.versions, g.data)
 	cmd.Env = append(os.Environ(), "ROOT_ACCESS_KEY_ID="+g.AccessKey, "ROOT_SECRET_ACCESS_KEY="+g.SecretKey)
 	logf, err := os.OpenFile(filepath.Join(g.dir, "versitygw.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {

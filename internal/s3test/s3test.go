@@ -103,7 +103,9 @@ func Start(tb testing.TB) *Server {
 
 // launch starts versitygw on addr and waits until it listens.
 func (s *Server) launch(addr string) error {
-	cmd := exec.Command(s.bin, "--port", addr, "posix", "--versioning-dir", filepath.Join(s.dir, "versions"), s.DataDir)
+	// --keep-alive as the README tells deployments: without it versitygw
+	// closes every connection after one answer.
+	cmd := exec.Command(s.bin, "--port", addr, "--keep-alive", "posix", "--versioning-dir", filepath.Join(s.dir, "versions"), s.DataDir)
 	cmd.Env = append(os.Environ(), "ROOT_ACCESS_KEY_ID="+s.AccessKey, "ROOT_SECRET_ACCESS_KEY="+s.SecretKey)
 	logf, err := os.OpenFile(filepath.Join(s.dir, "versitygw.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
