@@ -197,7 +197,7 @@ func (c *Client) Login(ctx context.Context, login, password string) (*evidock.Us
 	if err != nil {
 		return nil, transportError(ctx, "login", err)
 	}
-	defer drainAndClose(resp.Body)
+	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("login %s: %w", login, responseError("POST /api/v1/login", resp))
 	}
@@ -277,7 +277,7 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte, out a
 	if err != nil {
 		return 0, transportError(ctx, op, err)
 	}
-	defer drainAndClose(resp.Body)
+	defer resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return resp.StatusCode, responseError(op, resp)
 	}
@@ -288,16 +288,4 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte, out a
 		return resp.StatusCode, evidock.WrapError(evidock.EUNAVAILABLE, err, "%s: reading the server's answer failed: %v", op, err)
 	}
 	return resp.StatusCode, nil
-}
-
-// maxDrain bounds what drainAndClose reads of an answer's remainder.
-const maxDrain = 64 << 10
-
-// drainAndClose reads what is left of an answer, up to maxDrain, and closes
-// it. An answer not read to its end (a JSON decoder stops before the
-// encoder's closing newline) takes its connection down with it, and a new
-// connection per registration costs more than the registration.
-func drainAndClose(body io.ReadCloser) {
-	io.Copy(io.Discard, io.LimitReader(body, maxDrain))
-	body.Close()
 }

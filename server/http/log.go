@@ -380,7 +380,7 @@ func (c *Client) getText(ctx context.Context, path string) ([]byte, error) {
 	if err != nil {
 		return nil, transportError(ctx, op, err)
 	}
-	defer drainAndClose(resp.Body)
+	defer resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return nil, responseError(op, resp)
 	}
