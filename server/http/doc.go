@@ -40,7 +40,7 @@
 //	GET  /api/v1/log/records?start=&count=
 //	                                {"records":[{"index","record"}]}, at most 1000
 //	GET  /api/v1/log/receipt/{blake3}
-//	                                the clip's receipt against the latest checkpoint
+//	                                the clip's receipt against a checkpoint holding it
 //
 // With a log (Server.SetLog), both answers to POST /api/v1/clips carry the
 // clip's "receipt" beside its fields: {"index","record","checkpoint",

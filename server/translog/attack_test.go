@@ -104,6 +104,30 @@ func TestReceipts(t *testing.T) {
 				t.Fatalf("receipt %d against the stored clip: %v", i, err)
 			}
 		}
+		// Records appended before their receipts were asked for share one
+		// signed checkpoint, of the tree that holds them all.
+		for i, r := range l.receipts {
+			if r.Checkpoint != l.receipts[0].Checkpoint {
+				t.Fatalf("receipt %d names checkpoint\n%s\nreceipt 0 names\n%s", i, r.Checkpoint, l.receipts[0].Checkpoint)
+			}
+		}
+		if cp, err := translog.OpenCheckpoint(l.vkey, []byte(l.receipts[0].Checkpoint)); err != nil || cp.Size != int64(len(l.clips)) {
+			t.Fatalf("shared checkpoint: %+v, %v; want size %d", cp, err, len(l.clips))
+		}
+		// A record appended later gets a checkpoint that holds it.
+		ctx := context.Background()
+		later := storetest.NewClip([]byte("later"), "A123456", "100001", time.Date(2024, 5, 1, 10, 0, 0, 0, evidock.ChinaTime), 99)
+		sent := *later
+		if _, err := l.store.RegisterClip(ctx, later); err != nil {
+			t.Fatal(err)
+		}
+		r, err := l.log.LogReceipt(ctx, later.Digest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec, err := translog.VerifyReceipt(l.vkey, r, &sent); err != nil || rec.Index != int64(len(l.clips)) {
+			t.Fatalf("later receipt: %+v, %v", rec, err)
+		}
 		// An earlier receipt stays valid as the log grows: it proves
 		// inclusion in the tree it names, which later trees extend.
 		if _, err := translog.VerifyReceipt(l.vkey, l.receipts[0], l.clips[0]); err != nil {

@@ -78,6 +78,16 @@ func (s *signedCheckpoint) get(n int64) ([]byte, Checkpoint, bool) {
 	return s.signed, s.cp, true
 }
 
+// holding returns the kept checkpoint if its tree holds record index.
+func (s *signedCheckpoint) holding(index int64) ([]byte, Checkpoint, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.signed == nil || s.cp.Size <= index {
+		return nil, Checkpoint{}, false
+	}
+	return s.signed, s.cp, true
+}
+
 // put keeps the signed checkpoint cp unless a larger one is kept.
 func (s *signedCheckpoint) put(cp Checkpoint, signed []byte) {
 	s.mu.Lock()

@@ -3,6 +3,7 @@ package translog
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
@@ -102,8 +103,9 @@ type Log struct {
 	signer note.Signer
 	vkey   string
 
-	hashes hashCache        // stored hashes read, never stale
-	latest signedCheckpoint // the newest checkpoint signed
+	hashes  hashCache        // stored hashes read, never stale
+	latest  signedCheckpoint // the newest checkpoint signed
+	signing sync.Mutex       // held while a receipt's checkpoint is made
 }
 
 // New returns the log kept in store whose checkpoints skey signs; the key's
@@ -166,6 +168,26 @@ func (l *Log) checkpoint(ctx context.Context, n int64) ([]byte, Checkpoint, erro
 	return signed, c, nil
 }
 
+// checkpointHolding returns a signed checkpoint of a tree that holds record
+// index: the newest one signed if it does, else that of the tree of size n
+// (the log's size when the record was found). Records appended together
+// thus share one signature rather than each signing the log's size of the
+// moment; a receipt proves inclusion against any checkpoint holding its
+// record.
+func (l *Log) checkpointHolding(ctx context.Context, index, n int64) ([]byte, Checkpoint, error) {
+	if signed, c, ok := l.latest.holding(index); ok {
+		return signed, c, nil
+	}
+	// One signature at a time: the requests that waited find the one just
+	// made.
+	l.signing.Lock()
+	defer l.signing.Unlock()
+	if signed, c, ok := l.latest.holding(index); ok {
+		return signed, c, nil
+	}
+	return l.checkpoint(ctx, n)
+}
+
 // LogCheckpoint returns the signed checkpoint of the log as it is now, or
 // the store's error.
 func (l *Log) LogCheckpoint(ctx context.Context) ([]byte, error) {
@@ -177,8 +199,8 @@ func (l *Log) LogCheckpoint(ctx context.Context) ([]byte, error) {
 	return signed, err
 }
 
-// LogReceipt returns the receipt of the clip with digest d against the
-// current checkpoint. A clip registered but missing from the log (see
+// LogReceipt returns the receipt of the clip with digest d against a signed
+// checkpoint that holds it (see checkpointHolding). A clip registered but missing from the log (see
 // CatchUp) is appended first; ENOTFOUND means d is not registered.
 func (l *Log) LogReceipt(ctx context.Context, d evidock.Digest) (*evidock.Receipt, error) {
 	index, record, n, err := l.store.FindLogRecord(ctx, d)
@@ -193,13 +215,13 @@ func (l *Log) LogReceipt(ctx context.Context, d evidock.Digest) (*evidock.Receip
 	}
 	// Stored hashes are never changed, so a proof made now holds for this
 	// size for ever.
-	signed, _, err := l.checkpoint(ctx, n)
+	signed, cp, err := l.checkpointHolding(ctx, index, n)
 	if err != nil {
 		return nil, err
 	}
-	proof, err := tlog.ProveRecord(n, index, l.reader(ctx))
+	proof, err := tlog.ProveRecord(cp.Size, index, l.reader(ctx))
 	if err != nil {
-		return nil, fmt.Errorf("log: prove record %d in %d: %w", index, n, err)
+		return nil, fmt.Errorf("log: prove record %d in %d: %w", index, cp.Size, err)
 	}
 	return &evidock.Receipt{Index: index, Record: string(record), Checkpoint: string(signed), InclusionProof: fromTlog(proof)}, nil
 }
