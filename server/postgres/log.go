@@ -29,7 +29,7 @@ type logWriter struct {
 	entries []*translog.Entry
 }
 
-func newLogWriter(ctx context.Context, tx pgx.Tx) (*logWriter, error) {
+func (db *DB) newLogWriter(ctx context.Context, tx pgx.Tx) (*logWriter, error) {
 	b := &pgx.Batch{}
 	queueLockLog(b)
 	br := tx.SendBatch(ctx, b)
@@ -40,7 +40,7 @@ func newLogWriter(ctx context.Context, tx pgx.Tx) (*logWriter, error) {
 	if err := br.Close(); err != nil {
 		return nil, err
 	}
-	return logWriterAt(ctx, tx, n), nil
+	return db.logWriterAt(ctx, tx, n), nil
 }
 
 // queueLockLog queues, on b, taking the log's lock and then reading the
@@ -69,8 +69,14 @@ func readLockLog(br pgx.BatchResults, n *int64) error {
 
 // logWriterAt returns a logWriter for a log of n records, whose lock tx
 // holds.
-func logWriterAt(ctx context.Context, tx pgx.Tx, n int64) *logWriter {
-	read := func(indexes []int64) ([]evidock.LogHash, error) { return readLogHashes(ctx, tx, indexes) }
+func (db *DB) logWriterAt(ctx context.Context, tx pgx.Tx, n int64) *logWriter {
+	read := func(indexes []int64) ([]evidock.LogHash, error) {
+		// The appender serves the transaction's own hashes: these are
+		// committed ones.
+		return db.hashes.Read(indexes, func(missing []int64) ([]evidock.LogHash, error) {
+			return readLogHashes(ctx, tx, missing)
+		})
+	}
 	return &logWriter{tx: tx, a: translog.NewAppender(n, read)}
 }
 
@@ -187,7 +193,9 @@ func (db *DB) LogSize(ctx context.Context) (int64, error) {
 // ReadLogHashes returns the log's stored hashes at indexes, or an error if
 // one is missing.
 func (db *DB) ReadLogHashes(ctx context.Context, indexes []int64) ([]evidock.LogHash, error) {
-	hs, err := readLogHashes(ctx, db.pool, indexes)
+	hs, err := db.hashes.Read(indexes, func(missing []int64) ([]evidock.LogHash, error) {
+		return readLogHashes(ctx, db.pool, missing)
+	})
 	if err != nil {
 		return nil, dbError("read log hashes", err)
 	}
@@ -249,7 +257,7 @@ func (db *DB) AppendMissingClips(ctx context.Context) (int, error) {
 		err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
 			// Lock before looking, so that the clips found are still
 			// missing when they are appended.
-			w, err := newLogWriter(ctx, tx)
+			w, err := db.newLogWriter(ctx, tx)
 			if err != nil {
 				return err
 			}

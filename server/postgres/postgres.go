@@ -48,6 +48,7 @@ import (
 	"evidock"
 	"evidock/internal/migrate"
 	"evidock/server"
+	"evidock/server/translog"
 )
 
 var (
@@ -77,6 +78,7 @@ type DB struct {
 	// registrations gathers concurrent RegisterClip calls into shared
 	// transactions.
 	registrations *server.Registrations
+	hashes        translog.HashCache // the transparency log's stored hashes
 }
 
 // Open connects to the PostgreSQL database that dsn names and applies any

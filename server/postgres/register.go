@@ -77,7 +77,7 @@ func (db *DB) registerTx(ctx context.Context, batch []*server.Registration) erro
 		return dbError("register clips", err)
 	}
 
-	log := logWriterAt(ctx, tx, n)
+	log := db.logWriterAt(ctx, tx, n)
 	for i, r := range batch {
 		c := r.Clip
 		created := stored[i] != nil
@@ -112,6 +112,7 @@ func (db *DB) registerTx(ctx context.Context, batch []*server.Registration) erro
 	if err := tx.Commit(ctx); err != nil {
 		return dbError("register clips", err)
 	}
+	db.hashes.Add(log.a.Fresh())
 	for i, r := range batch {
 		if r.Err = out[i].err; r.Err == nil {
 			*r.Clip, r.Created = *out[i].stored, out[i].created

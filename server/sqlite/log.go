@@ -28,13 +28,17 @@ type execQueryer interface {
 // newAppender returns the appender for the log as tx sees it. tx is a
 // write transaction, which in SQLite holds the database's one write lock:
 // appends never interleave.
-func newAppender(ctx context.Context, tx queryer) (*translog.Appender, error) {
+func (db *DB) newAppender(ctx context.Context, tx queryer) (*translog.Appender, error) {
 	n, err := logSize(ctx, tx)
 	if err != nil {
 		return nil, err
 	}
 	return translog.NewAppender(n, func(indexes []int64) ([]evidock.LogHash, error) {
-		return readLogHashes(ctx, tx, indexes)
+		// The appender serves the transaction's own hashes: these are
+		// committed ones.
+		return db.hashes.Read(indexes, func(missing []int64) ([]evidock.LogHash, error) {
+			return readLogHashes(ctx, tx, missing)
+		})
 	}), nil
 }
 
@@ -128,7 +132,9 @@ func (db *DB) LogSize(ctx context.Context) (int64, error) {
 // ReadLogHashes returns the log's stored hashes at indexes, or an error if
 // one is missing.
 func (db *DB) ReadLogHashes(ctx context.Context, indexes []int64) ([]evidock.LogHash, error) {
-	hs, err := readLogHashes(ctx, db.cached(nil), indexes)
+	hs, err := db.hashes.Read(indexes, func(missing []int64) ([]evidock.LogHash, error) {
+		return readLogHashes(ctx, db.cached(nil), missing)
+	})
 	if err != nil {
 		return nil, dbError("read log hashes", err)
 	}
@@ -218,7 +224,7 @@ func (db *DB) appendMissing(ctx context.Context) (int, error) {
 	if err := rows.Err(); err != nil {
 		return 0, err
 	}
-	a, err := newAppender(ctx, tx)
+	a, err := db.newAppender(ctx, tx)
 	if err != nil {
 		return 0, err
 	}

@@ -60,7 +60,7 @@ func (db *DB) registerTx(ctx context.Context, batch []*server.Registration) erro
 			continue
 		}
 		if log == nil {
-			if log, err = newAppender(ctx, q); err != nil {
+			if log, err = db.newAppender(ctx, q); err != nil {
 				return dbError(op, err)
 			}
 		}
@@ -78,6 +78,9 @@ func (db *DB) registerTx(ctx context.Context, batch []*server.Registration) erro
 	}
 	if err := tx.Commit(); err != nil {
 		return dbError("register clips", err)
+	}
+	if log != nil {
+		db.hashes.Add(log.Fresh())
 	}
 	for i, r := range batch {
 		if r.Err = out[i].err; r.Err == nil {

@@ -31,6 +31,7 @@ import (
 	"evidock"
 	"evidock/internal/migrate"
 	"evidock/server"
+	"evidock/server/translog"
 )
 
 var (
@@ -65,6 +66,7 @@ type DB struct {
 	// transactions.
 	registrations *server.Registrations
 	stmts         stmtCache
+	hashes        translog.HashCache // the transparency log's stored hashes
 }
 
 // cached returns the queryer that runs statements prepared once (see

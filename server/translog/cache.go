@@ -6,24 +6,26 @@ import (
 	"evidock"
 )
 
-// maxCachedHashes bounds the stored hashes a Log keeps in memory: 32 bytes
+// maxCachedHashes bounds the stored hashes a HashCache keeps in memory: 32 bytes
 // each, about 5 MiB with the map's overhead.
 const maxCachedHashes = 1 << 16
 
-// hashCache keeps stored hashes the log has read. A stored hash never
-// changes once written (the tables are append-only, and a changed one
-// would break every proof), so a cached hash is never stale, and servers
-// sharing one database may each keep their own. It spares the database the
-// reads that every receipt repeats: the proofs of records appended at the
-// same time share most of their hashes.
-type hashCache struct {
+// HashCache keeps a log's stored hashes in memory for a store. A stored
+// hash never changes once committed (the tables are append-only, and a
+// changed one would break every proof), so a cached hash is never stale, and
+// servers sharing one database may each keep their own. It spares the
+// database the reads that every receipt and every batch of appends repeats:
+// records appended at about the same time share most of their hashes. The
+// zero HashCache is empty and ready to use.
+type HashCache struct {
 	mu     sync.Mutex
 	hashes map[int64]evidock.LogHash
 }
 
-// read returns the hashes at indexes, from the cache where it can and
-// from read for the rest, which it then keeps.
-func (c *hashCache) read(indexes []int64, read func([]int64) ([]evidock.LogHash, error)) ([]evidock.LogHash, error) {
+// Read returns the hashes at indexes, from the cache where it can and from
+// read for the rest, which it then keeps. read must return committed hashes
+// only.
+func (c *HashCache) Read(indexes []int64, read func([]int64) ([]evidock.LogHash, error)) ([]evidock.LogHash, error) {
 	out := make([]evidock.LogHash, len(indexes))
 	var missing []int64
 	var at []int // where each missing hash goes in out
@@ -48,14 +50,30 @@ func (c *hashCache) read(indexes []int64, read func([]int64) ([]evidock.LogHash,
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.hashes == nil || len(c.hashes)+len(got) > maxCachedHashes {
-		c.hashes = make(map[int64]evidock.LogHash, len(got)) // start again rather than track age
-	}
+	c.room(len(got))
 	for j, h := range got {
 		out[at[j]] = h
 		c.hashes[missing[j]] = h
 	}
 	return out, nil
+}
+
+// Add keeps hashes, which a transaction that has committed stored, by
+// index.
+func (c *HashCache) Add(hashes map[int64]evidock.LogHash) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.room(len(hashes))
+	for x, h := range hashes {
+		c.hashes[x] = h
+	}
+}
+
+// room makes room for n more hashes.
+func (c *HashCache) room(n int) {
+	if c.hashes == nil || len(c.hashes)+n > maxCachedHashes {
+		c.hashes = make(map[int64]evidock.LogHash, n) // start again rather than track age
+	}
 }
 
 // signedCheckpoint is the newest checkpoint a Log has signed. Ed25519

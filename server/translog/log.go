@@ -24,7 +24,8 @@ type HashStore interface {
 
 	// ReadLogHashes returns the stored hashes at the given storage indexes
 	// (tlog.StoredHashIndex), in the order asked; it returns an error if
-	// any is missing.
+	// any is missing. Every proof reads them, so a store should keep them
+	// in a HashCache.
 	ReadLogHashes(ctx context.Context, indexes []int64) ([]evidock.LogHash, error)
 
 	// ReadLogRecords returns the records with indexes from start to
@@ -103,7 +104,6 @@ type Log struct {
 	signer note.Signer
 	vkey   string
 
-	hashes  hashCache        // stored hashes read, never stale
 	latest  signedCheckpoint // the newest checkpoint signed
 	signing sync.Mutex       // held while a receipt's checkpoint is made
 }
@@ -144,9 +144,7 @@ func (l *Log) CatchUp(ctx context.Context) (int, error) {
 
 func (l *Log) reader(ctx context.Context) tlog.HashReader {
 	return hashReader(func(indexes []int64) ([]evidock.LogHash, error) {
-		return l.hashes.read(indexes, func(missing []int64) ([]evidock.LogHash, error) {
-			return l.store.ReadLogHashes(ctx, missing)
-		})
+		return l.store.ReadLogHashes(ctx, indexes)
 	})
 }
 
@@ -302,6 +300,10 @@ type Appender struct {
 func NewAppender(n int64, read func(indexes []int64) ([]evidock.LogHash, error)) *Appender {
 	return &Appender{n: n, read: read, fresh: make(map[int64]evidock.LogHash)}
 }
+
+// Fresh returns the stored hashes of the entries appended so far, by index,
+// for the store to keep (HashCache.Add) once it has committed them.
+func (a *Appender) Fresh() map[int64]evidock.LogHash { return a.fresh }
 
 // Append returns the entry that appends c, as stored, at the log's end, and
 // counts it as appended; see NewEntry for its errors.
