@@ -108,6 +108,7 @@ func (c *Config) Validate() error {
 // Store is a bucket in an S3-compatible object store.
 type Store struct {
 	client    *s3.Client
+	head      *header // StatObject's HEAD
 	bucket    string
 	locked    bool          // the bucket has Object Lock enabled
 	retention time.Duration // set on every write when locked
@@ -134,10 +135,11 @@ func Open(ctx context.Context, cfg Config, opts ...Option) (*Store, error) {
 	if o.limiter != nil {
 		transport = &throttledTransport{next: transport, limiter: o.limiter}
 	}
+	httpClient := &http.Client{Transport: transport}
 	awsCfg := aws.Config{
 		Region:           cfg.Region,
 		Credentials:      credentials.NewStaticCredentialsProvider(cfg.AccessKeyID, cfg.SecretAccessKey, ""),
-		HTTPClient:       &http.Client{Transport: transport},
+		HTTPClient:       httpClient,
 		RetryMaxAttempts: 5,
 	}
 	client := s3.NewFromConfig(awsCfg, func(o *s3.Options) {
@@ -147,7 +149,11 @@ func Open(ctx context.Context, cfg Config, opts ...Option) (*Store, error) {
 		o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
 		o.DisableLogOutputChecksumValidationSkipped = true
 	})
-	s := &Store{client: client, bucket: cfg.Bucket, retention: time.Duration(cfg.RetentionDays) * 24 * time.Hour}
+	head, err := newHeader(cfg, httpClient)
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{client: client, head: head, bucket: cfg.Bucket, retention: time.Duration(cfg.RetentionDays) * 24 * time.Hour}
 	if _, err := client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: &s.bucket}); err != nil {
 		err = mapError("head bucket "+s.bucket, err)
 		if !cfg.CreateBucket || evidock.ErrorCode(err) != evidock.ENOTFOUND {
@@ -204,11 +210,7 @@ func (s *Store) ObjectRetention(ctx context.Context, key string) (string, time.T
 
 // StatObject returns the object's size and metadata, or ENOTFOUND.
 func (s *Store) StatObject(ctx context.Context, key string) (evidock.ObjectInfo, error) {
-	out, err := s.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &s.bucket, Key: &key})
-	if err != nil {
-		return evidock.ObjectInfo{}, mapError("stat "+key, err)
-	}
-	return evidock.ObjectInfo{Key: key, Size: aws.ToInt64(out.ContentLength), Metadata: out.Metadata}, nil
+	return s.head.stat(ctx, key)
 }
 
 // OpenObject returns a reader of the object's bytes, or ENOTFOUND.

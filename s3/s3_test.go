@@ -62,6 +62,20 @@ func TestStore(t *testing.T) {
 		}
 	})
 
+	t.Run("StatOddKeys", func(t *testing.T) {
+		// Keys the registry never makes, but a store must still sign and
+		// escape right.
+		for _, key := range []string{"odd/a b+c=d", "odd/录像 1.mp4", "odd/~x_y-z.(1)"} {
+			if err := store.PutObject(ctx, key, bytes.NewReader([]byte(key)), int64(len(key)), map[string]string{"Officer-No": "100234"}); err != nil {
+				t.Fatalf("put %q: %v", key, err)
+			}
+			info, err := store.StatObject(ctx, key)
+			if err != nil || info.Size != int64(len(key)) || info.Metadata["officer-no"] != "100234" {
+				t.Fatalf("stat %q = %+v, %v", key, info, err)
+			}
+		}
+	})
+
 	t.Run("StatMissing", func(t *testing.T) {
 		_, err := store.StatObject(ctx, "clips/00/missing")
 		if evidock.ErrorCode(err) != evidock.ENOTFOUND {

@@ -5,10 +5,12 @@ import (
 	"database/sql"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -30,8 +32,10 @@ import (
 type logFixture struct {
 	url, tokenFile, keyFile, clipsFile, stateFile string
 	skey                                          string
-	srv                                           *evhttp.Server
+	srv                                           atomic.Pointer[evhttp.Server] // swapped by restart
+	open                                          func(t *testing.T) (storetest.LogStore, evidock.StationService, func(context.Context) error)
 	store                                         storetest.LogStore
+	stations                                      evidock.StationService
 	clips                                         []*evidock.Clip
 	pg                                            bool
 	exec                                          func(t *testing.T, stmt string, args ...any)
@@ -42,24 +46,22 @@ func newLogFixture(t *testing.T, driver string) *logFixture {
 	ctx := context.Background()
 	dir := t.TempDir()
 	f := &logFixture{pg: driver == "postgres"}
-	var (
-		stations evidock.StationService
-		ping     func(context.Context) error
-	)
 	switch driver {
 	case "sqlite":
 		path := filepath.Join(dir, "evidock.db")
-		db, err := sqlite.Open(ctx, path)
-		if err != nil {
-			t.Fatal(err)
+		f.open = func(t *testing.T) (storetest.LogStore, evidock.StationService, func(context.Context) error) {
+			db, err := sqlite.Open(ctx, path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			return db, db, db.Ping
 		}
-		t.Cleanup(func() { db.Close() })
 		raw, err := sql.Open("sqlite", path)
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { raw.Close() })
-		f.store, stations, ping = db, db, db.Ping
 		f.exec = func(t *testing.T, stmt string, args ...any) {
 			t.Helper()
 			if _, err := raw.ExecContext(ctx, stmt, args...); err != nil {
@@ -68,17 +70,19 @@ func newLogFixture(t *testing.T, driver string) *logFixture {
 		}
 	case "postgres":
 		dsn := pgtest.NewSchema(t)
-		db, err := postgres.Open(ctx, dsn)
-		if err != nil {
-			t.Fatal(err)
+		f.open = func(t *testing.T) (storetest.LogStore, evidock.StationService, func(context.Context) error) {
+			db, err := postgres.Open(ctx, dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			return db, db, db.Ping
 		}
-		t.Cleanup(func() { db.Close() })
 		raw, err := pgx.Connect(ctx, dsn)
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { raw.Close(ctx) })
-		f.store, stations, ping = db, db, db.Ping
 		f.exec = func(t *testing.T, stmt string, args ...any) {
 			t.Helper()
 			if _, err := raw.Exec(ctx, stmt, args...); err != nil {
@@ -86,7 +90,10 @@ func newLogFixture(t *testing.T, driver string) *logFixture {
 			}
 		}
 	}
-	token, err := stations.CreateStation(ctx, &evidock.Station{ID: "dock-01"})
+	skey, vkey := storetest.MustLogKey(t)
+	f.skey = skey
+	f.restart(t)
+	token, err := f.stations.CreateStation(ctx, &evidock.Station{ID: "dock-01"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,8 +101,6 @@ func newLogFixture(t *testing.T, driver string) *logFixture {
 	if err := os.WriteFile(f.tokenFile, []byte(token+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	skey, vkey := storetest.MustLogKey(t)
-	f.skey = skey
 	f.keyFile = filepath.Join(dir, "log.pub")
 	if err := os.WriteFile(f.keyFile, []byte(vkey+"\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -114,19 +119,22 @@ func newLogFixture(t *testing.T, driver string) *logFixture {
 		t.Fatal(err)
 	}
 
-	f.srv = evhttp.NewServer(&server.Registry{Clips: f.store}, stations, nil, ping, slog.New(slog.DiscardHandler))
-	f.restartLog(t)
-	ts := httptest.NewServer(f.srv)
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { f.srv.Load().ServeHTTP(w, r) }))
 	t.Cleanup(ts.Close)
 	f.url = ts.URL
 	return f
 }
 
-// restartLog gives the server a new log, as restarting it would: one that
-// has cached no hashes and signed no checkpoint yet.
-func (f *logFixture) restartLog(t *testing.T) {
+// restart opens the database again and serves it with a new server, as
+// restarting the server would: one that has cached no hashes and signed no
+// checkpoint yet.
+func (f *logFixture) restart(t *testing.T) {
 	t.Helper()
-	f.srv.SetLog(storetest.MustLog(t, f.store, f.skey))
+	var ping func(context.Context) error
+	f.store, f.stations, ping = f.open(t)
+	srv := evhttp.NewServer(&server.Registry{Clips: f.store}, f.stations, nil, ping, slog.New(slog.DiscardHandler))
+	srv.SetLog(storetest.MustLog(t, f.store, f.skey))
+	f.srv.Store(srv)
 }
 
 // register registers a clip straight into the store.
@@ -324,7 +332,7 @@ func TestVerifyLogCatchesRewrittenHistory(t *testing.T) {
 		// The insider restarts the server, which forgets the hashes and
 		// the checkpoint it kept in memory; without the remembered
 		// checkpoint, the rewrite is then seamless.
-		f.restartLog(t)
+		f.restart(t)
 		if code, stdout, _ := f.verify(t); code != 0 {
 			t.Fatalf("the rewrite was not seamless, so this test does not test --state: exit %d\n%s", code, stdout)
 		}
