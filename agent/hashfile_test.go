@@ -118,8 +118,9 @@ func TestReadAheadPanic(t *testing.T) {
 
 // TestReadAheadReturnsBuffers checks that readAhead puts its buffers back
 // in evidock.ReadBuffers, on the error path too: hashing many files must
-// not cost fresh megabytes each (a GC may empty the pool now and then,
-// hence the margin).
+// not cost fresh megabytes each. Hence the margin: a GC may empty the pool
+// now and then, and under the race detector sync.Pool drops a quarter of
+// what it is given, on purpose.
 func TestReadAheadReturnsBuffers(t *testing.T) {
 	body := make([]byte, 3*copyChunk)
 	const calls = 100
@@ -133,7 +134,7 @@ func TestReadAheadReturnsBuffers(t *testing.T) {
 		readAhead(r, ReadAheadBuffers, func([]byte) {})
 	}
 	runtime.ReadMemStats(&after)
-	if got, leaky := after.TotalAlloc-before.TotalAlloc, uint64(calls*ReadAheadBuffers*copyChunk); got > leaky/4 {
+	if got, leaky := after.TotalAlloc-before.TotalAlloc, uint64(calls*ReadAheadBuffers*copyChunk); got > leaky/2 {
 		t.Errorf("%d calls allocated %d MiB; %d MiB if no buffer went back to the pool", calls, got>>20, leaky>>20)
 	}
 }
