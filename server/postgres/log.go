@@ -73,7 +73,7 @@ func (db *DB) logWriterAt(ctx context.Context, tx pgx.Tx, n int64) *logWriter {
 	read := func(indexes []int64) ([]evidock.LogHash, error) {
 		// The appender serves the transaction's own hashes: these are
 		// committed ones.
-		return db.hashes.Read(indexes, func(missing []int64) ([]evidock.LogHash, error) {
+		return db.logCache.ReadHashes(indexes, func(missing []int64) ([]evidock.LogHash, error) {
 			return readLogHashes(ctx, tx, missing)
 		})
 	}
@@ -193,7 +193,7 @@ func (db *DB) LogSize(ctx context.Context) (int64, error) {
 // ReadLogHashes returns the log's stored hashes at indexes, or an error if
 // one is missing.
 func (db *DB) ReadLogHashes(ctx context.Context, indexes []int64) ([]evidock.LogHash, error) {
-	hs, err := db.hashes.Read(indexes, func(missing []int64) ([]evidock.LogHash, error) {
+	hs, err := db.logCache.ReadHashes(indexes, func(missing []int64) ([]evidock.LogHash, error) {
 		return readLogHashes(ctx, db.pool, missing)
 	})
 	if err != nil {
@@ -227,6 +227,10 @@ func (db *DB) ReadLogRecords(ctx context.Context, start int64, count int) ([]evi
 // FindLogRecord returns the index and record of the clip with digest d in
 // the log, and the log's size as the same query saw it, or ENOTFOUND.
 func (db *DB) FindLogRecord(ctx context.Context, d evidock.Digest) (int64, []byte, int64, error) {
+	// The receipt of a registration is asked for as soon as it commits.
+	if idx, record, size, ok := db.logCache.FindRecord(d); ok {
+		return idx, record, size, nil
+	}
 	var (
 		idx, size int64
 		record    string

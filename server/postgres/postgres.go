@@ -78,7 +78,7 @@ type DB struct {
 	// registrations gathers concurrent RegisterClip calls into shared
 	// transactions.
 	registrations *server.Registrations
-	hashes        translog.HashCache // the transparency log's stored hashes
+	logCache      translog.Cache // the transparency log's hashes and latest records
 }
 
 // Open connects to the PostgreSQL database that dsn names and applies any

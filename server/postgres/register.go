@@ -112,7 +112,7 @@ func (db *DB) registerTx(ctx context.Context, batch []*server.Registration) erro
 	if err := tx.Commit(ctx); err != nil {
 		return dbError("register clips", err)
 	}
-	db.hashes.Add(log.a.Fresh())
+	db.logCache.Committed(log.a)
 	for i, r := range batch {
 		if r.Err = out[i].err; r.Err == nil {
 			*r.Clip, r.Created = *out[i].stored, out[i].created

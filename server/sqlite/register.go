@@ -80,7 +80,7 @@ func (db *DB) registerTx(ctx context.Context, batch []*server.Registration) erro
 		return dbError("register clips", err)
 	}
 	if log != nil {
-		db.hashes.Add(log.Fresh())
+		db.logCache.Committed(log)
 	}
 	for i, r := range batch {
 		if r.Err = out[i].err; r.Err == nil {

@@ -66,7 +66,7 @@ type DB struct {
 	// transactions.
 	registrations *server.Registrations
 	stmts         stmtCache
-	hashes        translog.HashCache // the transparency log's stored hashes
+	logCache      translog.Cache // the transparency log's hashes and latest records
 }
 
 // cached returns the queryer that runs statements prepared once (see

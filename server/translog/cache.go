@@ -6,26 +6,39 @@ import (
 	"evidock"
 )
 
-// maxCachedHashes bounds the stored hashes a HashCache keeps in memory: 32 bytes
+// maxCachedHashes bounds the stored hashes a Cache keeps in memory: 32 bytes
 // each, about 5 MiB with the map's overhead.
 const maxCachedHashes = 1 << 16
 
-// HashCache keeps a log's stored hashes in memory for a store. A stored
-// hash never changes once committed (the tables are append-only, and a
-// changed one would break every proof), so a cached hash is never stale, and
-// servers sharing one database may each keep their own. It spares the
-// database the reads that every receipt and every batch of appends repeats:
-// records appended at about the same time share most of their hashes. The
-// zero HashCache is empty and ready to use.
-type HashCache struct {
-	mu     sync.Mutex
-	hashes map[int64]evidock.LogHash
+// Cache is what a store keeps in memory of its log: stored hashes, and the
+// records it appended lately. Both never change once committed (the tables
+// are append-only, and a changed hash would break every proof), so nothing
+// cached is ever stale, and servers sharing one database may each keep
+// their own. It spares the database the reads that every receipt and every
+// batch of appends repeats: records appended at about the same time share
+// most of their hashes, and a receipt is asked for just after its record
+// was appended. The zero Cache is empty and ready to use.
+type Cache struct {
+	mu      sync.Mutex
+	hashes  map[int64]evidock.LogHash
+	records map[evidock.Digest]cachedRecord
+	size    int64 // the largest log size this store has committed
 }
 
-// Read returns the hashes at indexes, from the cache where it can and from
-// read for the rest, which it then keeps. read must return committed hashes
-// only.
-func (c *HashCache) Read(indexes []int64, read func([]int64) ([]evidock.LogHash, error)) ([]evidock.LogHash, error) {
+// cachedRecord is a record a store appended.
+type cachedRecord struct {
+	index  int64
+	record []byte
+}
+
+// maxCachedRecords bounds the records a Cache keeps: receipts are asked for
+// right after registration, so only the latest matter.
+const maxCachedRecords = 1 << 12
+
+// ReadHashes returns the hashes at indexes, from the cache where it can and
+// from read for the rest, which it then keeps. read must return committed
+// hashes only.
+func (c *Cache) ReadHashes(indexes []int64, read func([]int64) ([]evidock.LogHash, error)) ([]evidock.LogHash, error) {
 	out := make([]evidock.LogHash, len(indexes))
 	var missing []int64
 	var at []int // where each missing hash goes in out
@@ -50,7 +63,7 @@ func (c *HashCache) Read(indexes []int64, read func([]int64) ([]evidock.LogHash,
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.room(len(got))
+	c.hashRoom(len(got))
 	for j, h := range got {
 		out[at[j]] = h
 		c.hashes[missing[j]] = h
@@ -58,19 +71,36 @@ func (c *HashCache) Read(indexes []int64, read func([]int64) ([]evidock.LogHash,
 	return out, nil
 }
 
-// Add keeps hashes, which a transaction that has committed stored, by
-// index.
-func (c *HashCache) Add(hashes map[int64]evidock.LogHash) {
+// Committed keeps what a has appended, once the transaction that wrote it
+// has committed.
+func (c *Cache) Committed(a *Appender) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.room(len(hashes))
-	for x, h := range hashes {
+	c.hashRoom(len(a.fresh))
+	for x, h := range a.fresh {
 		c.hashes[x] = h
 	}
+	if c.records == nil || len(c.records)+len(a.entries) > maxCachedRecords {
+		c.records = make(map[evidock.Digest]cachedRecord, len(a.entries))
+	}
+	for _, e := range a.entries {
+		c.records[e.Digest] = cachedRecord{index: e.Index, record: e.Record}
+	}
+	c.size = max(c.size, a.n)
 }
 
-// room makes room for n more hashes.
-func (c *HashCache) room(n int) {
+// FindRecord returns the index and record of the clip with digest d, if the
+// store appended it lately, and the largest log size it has committed, whose
+// tree holds the record.
+func (c *Cache) FindRecord(d evidock.Digest) (index int64, record []byte, size int64, ok bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	r, ok := c.records[d]
+	return r.index, r.record, c.size, ok
+}
+
+// hashRoom makes room for n more hashes.
+func (c *Cache) hashRoom(n int) {
 	if c.hashes == nil || len(c.hashes)+n > maxCachedHashes {
 		c.hashes = make(map[int64]evidock.LogHash, n) // start again rather than track age
 	}

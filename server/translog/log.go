@@ -25,7 +25,7 @@ type HashStore interface {
 	// ReadLogHashes returns the stored hashes at the given storage indexes
 	// (tlog.StoredHashIndex), in the order asked; it returns an error if
 	// any is missing. Every proof reads them, so a store should keep them
-	// in a HashCache.
+	// in a Cache.
 	ReadLogHashes(ctx context.Context, indexes []int64) ([]evidock.LogHash, error)
 
 	// ReadLogRecords returns the records with indexes from start to
@@ -289,9 +289,10 @@ func toTlog(hs []evidock.LogHash) []tlog.Hash {
 // does: the stored hashes of its own entries are served from memory, the
 // rest by read.
 type Appender struct {
-	n     int64
-	read  func(indexes []int64) ([]evidock.LogHash, error)
-	fresh map[int64]evidock.LogHash
+	n       int64
+	read    func(indexes []int64) ([]evidock.LogHash, error)
+	fresh   map[int64]evidock.LogHash
+	entries []*Entry
 }
 
 // NewAppender returns an Appender for a log of n records whose stored
@@ -300,10 +301,6 @@ type Appender struct {
 func NewAppender(n int64, read func(indexes []int64) ([]evidock.LogHash, error)) *Appender {
 	return &Appender{n: n, read: read, fresh: make(map[int64]evidock.LogHash)}
 }
-
-// Fresh returns the stored hashes of the entries appended so far, by index,
-// for the store to keep (HashCache.Add) once it has committed them.
-func (a *Appender) Fresh() map[int64]evidock.LogHash { return a.fresh }
 
 // Append returns the entry that appends c, as stored, at the log's end, and
 // counts it as appended; see NewEntry for its errors.
@@ -315,6 +312,7 @@ func (a *Appender) Append(c *evidock.Clip) (*Entry, error) {
 	for i, h := range e.Hashes {
 		a.fresh[e.HashIndex+int64(i)] = h
 	}
+	a.entries = append(a.entries, e)
 	a.n++
 	return e, nil
 }
