@@ -174,10 +174,7 @@ func (a *Agent) Run(ctx context.Context) error {
 		// A recorder problem is not retried in place: the recording fails and
 		// starts over when the recorder is docked again. A full staging disk
 		// is waited out.
-		// One copy at a time per recorder (a USB disk reads fastest
-		// sequentially), MaxCopies in all.
-		{"ingest", a.stage(stage{name: "ingest", wake: a.ingestWake, states: []State{StateCopying, StateDiscovered}, step: a.ingest,
-			retry: isStagingFull, workers: a.MaxCopies, exclusive: func(r *Recording) string { return r.Volume }})},
+		{"ingest", a.stage(a.ingestStage())},
 		{"upload", a.stage(stage{name: "upload", wake: a.uploadWake, states: []State{StateUploading, StateStaged}, step: a.upload,
 			retry: retryable, workers: a.MaxUploads})},
 		{"register", a.stage(stage{name: "register", wake: a.registerWake, states: []State{StateStored}, step: a.register,

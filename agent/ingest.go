@@ -25,11 +25,39 @@ const (
 	writebackEvery = 8 << 20
 )
 
+// ingestStage is the ingest's scheduling. One read at a time per recorder
+// (a USB disk reads fastest sequentially), MaxCopies recorders read at once;
+// a copy's fsync, rename and directory fsync go on while its recorder's
+// next file is read, up to MaxCopies of them. A full staging disk is waited
+// out; any other failure fails the recording, which starts over when its
+// recorder is docked again.
+func (a *Agent) ingestStage() stage {
+	return stage{name: "ingest", wake: a.ingestWake, states: []State{StateCopying, StateDiscovered}, holdingStep: a.ingest,
+		retry: isStagingFull, workers: a.MaxCopies, linger: a.MaxCopies, exclusive: func(r *Recording) string { return r.Volume }}
+}
+
+// IngestQueued runs the ingest alone, as Run does, until no recording is
+// left to copy, and returns; the recordings are left staged or failed (see
+// ScanVolume to queue a recorder's). It is exported for benchmarks, to
+// measure the copy of a recorder without the rest of the pipeline. It
+// returns ctx's error if ctx ends first, and the state store's errors.
+func (a *Agent) IngestQueued(ctx context.Context) error {
+	a.init()
+	s := a.ingestStage()
+	s.untilIdle = true
+	if err := a.stage(s)(ctx); err != nil {
+		return err
+	}
+	return ctx.Err()
+}
+
 // ingest copies r from its recorder into staging and hashes it in the same
 // pass. The copy is written under a temporary name, fsynced, renamed and the
 // directory fsynced before the recording is marked staged, so a staged
-// recording's bytes are on disk whatever happens next.
-func (a *Agent) ingest(ctx context.Context, r *Recording) error {
+// recording's bytes are on disk whatever happens next. It calls release
+// once the recorder's file is read and closed: the recorder's next file may
+// be read while this one is fsynced.
+func (a *Agent) ingest(ctx context.Context, r *Recording, release func()) error {
 	final := filepath.Join(a.StagingDir, strconv.FormatInt(r.ID, 10)+"_"+r.FileName)
 	partial := final + ".partial"
 	if err := a.checkStagingSpace(ctx, r); err != nil {
@@ -43,11 +71,18 @@ func (a *Agent) ingest(ctx context.Context, r *Recording) error {
 	if err != nil {
 		return noted(NoteRecorderUnplugged, fmt.Errorf("open %s on recorder %s (unplugged?): %w", r.RelPath, r.Volume, err))
 	}
-	defer src.Close()
+	var closeOnce sync.Once
+	readDone := func() {
+		closeOnce.Do(func() {
+			src.Close()
+			release()
+		})
+	}
+	defer readDone()
 	start := time.Now()
 	t := a.live.begin(r.ID, StateCopying)
 	defer a.live.end(r.ID)
-	digest, err := copyAndHash(ctx, src, partial, r.Size, &t.done)
+	digest, err := copyAndHash(ctx, src, partial, r.Size, &t.done, readDone)
 	if err != nil {
 		os.Remove(partial)
 		if isDiskFull(err) {
@@ -118,15 +153,18 @@ var errSizeChanged = errors.New("recording changed size while being copied")
 // were read.
 func CopyAndHash(ctx context.Context, src io.Reader, dst string, size int64) (evidock.Digest, error) {
 	var copied atomic.Int64
-	return copyAndHash(ctx, src, dst, size, &copied)
+	return copyAndHash(ctx, src, dst, size, &copied, nil)
 }
 
 // copyAndHash writes src to a new file at dst, computing BLAKE3 of the bytes
-// as they pass, and fsyncs it; copied counts the bytes written. It returns
+// as they pass, and fsyncs it; copied counts the bytes written. readDone, if
+// not nil, is called as soon as src has been read for the last time (to its
+// end, or up to an error), before the copy is written out and fsynced, so
+// that the recorder may serve its next read meanwhile. It returns
 // errSizeChanged unless exactly want bytes were read, and stops with ctx's
 // error when ctx is done. Its other errors are noted as the recorder's
 // (NoteRecorderRead) or the staging disk's (NoteStagingWrite).
-func copyAndHash(ctx context.Context, src io.Reader, dst string, want int64, copied *atomic.Int64) (evidock.Digest, error) {
+func copyAndHash(ctx context.Context, src io.Reader, dst string, want int64, copied *atomic.Int64, readDone func()) (evidock.Digest, error) {
 	f, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
 	if err != nil {
 		return evidock.Digest{}, noted(NoteStagingWrite, err)
@@ -140,17 +178,6 @@ func copyAndHash(ctx context.Context, src io.Reader, dst string, want int64, cop
 	for range copyBuffers {
 		free <- *evidock.ReadBuffers.Get().(*[]byte)
 	}
-	defer func() {
-		// Every buffer is back in free once both goroutines are done.
-		for {
-			select {
-			case b := <-free:
-				evidock.ReadBuffers.Put(&b)
-			default:
-				return
-			}
-		}
-	}()
 	type piece struct {
 		b    []byte
 		refs *atomic.Int32
@@ -222,9 +249,18 @@ func copyAndHash(ctx context.Context, src io.Reader, dst string, want int64, cop
 			break
 		}
 	}
+	if readDone != nil {
+		readDone()
+	}
 	close(toHash)
 	close(toWrite)
 	wg.Wait()
+	// Every buffer is back in free now that both goroutines are done; the
+	// next copy may use them while this one is fsynced.
+	close(free)
+	for b := range free {
+		evidock.ReadBuffers.Put(&b)
+	}
 	switch {
 	case readErr != nil:
 		return evidock.Digest{}, readErr
