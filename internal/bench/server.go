@@ -423,6 +423,7 @@ func (b *Bench) registrations(ctx context.Context, sc serverCfg, k dbKind, objec
 	direct := rateSide("evidock store", fmt.Sprintf("%d goroutines call RegisterClip", sc.workers), sc.regClips)
 	raw := rateSide("raw INSERT", fmt.Sprintf("%d goroutines INSERT INTO clips (...) VALUES (...)", sc.workers), sc.regClips)
 	q := insertSQL(k, 1)
+	cpuOf := map[*side][]string{} // per run, as Samples
 	for rep := 1; rep <= b.cfg.Reps; rep++ {
 		for _, s := range []*side{api, raw, memAPI, direct} {
 			if s.Err != nil {
@@ -439,9 +440,17 @@ func (b *Bench) registrations(ctx context.Context, sc serverCfg, k dbKind, objec
 				continue
 			}
 			s.Samples = append(s.Samples, d)
+			cpuOf[s] = append(cpuOf[s], cpu)
 			b.logf("  registrations %s / %s run %d: %v, %.0f/s; CPU per clip: %s", k.Name, s.Name, rep, d.Round(time.Millisecond), float64(sc.regClips)/d.Seconds(), cpu)
 		}
 	}
+	var used []string
+	for _, s := range []*side{api, memAPI, direct, raw} {
+		if len(s.Samples) > 0 {
+			used = append(used, fmt.Sprintf("%s: %s", s.Name, cpuOf[s][slices.Index(s.Samples, s.Best())]))
+		}
+	}
+	b.notef("Registrations, %s: CPU time per clip in each side's best run, by process (the clients run in the benchmark's process, beside the in-process server): %s.", k.Name, strings.Join(used, "; "))
 	b.addRateRow(fmt.Sprintf("registrations/s, %s, %d clients", k.Name, sc.workers), api, raw, 0.5)
 	b.addRateRow(fmt.Sprintf("registrations/s, %s, %d clients, object check from memory", k.Name, sc.workers), memAPI, raw, 0)
 	b.addRateRow(fmt.Sprintf("registrations/s, %s, store only", k.Name), direct, raw, 0)
