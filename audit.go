@@ -7,7 +7,8 @@ import (
 
 // AuditEvent is one entry of the audit log of people's actions: every view,
 // download, export, access request and decision, login and logout, user
-// change and reading of the audit itself, whether it was allowed or not.
+// change, creation of a unit (units scope roles, so they decide who may see
+// what) and reading of the audit itself, whether it was allowed or not.
 // Who, what, when, why and from where (Art. 19, 21).
 //
 // Events are chained: each one's Hash covers its content and the Hash of
@@ -25,7 +26,7 @@ type AuditEvent struct {
 	// Action is what was done: one of the Audit* actions.
 	Action string `json:"action"`
 	// Object is what it was done to, e.g. "clip:<blake3>",
-	// "access_request:12", "user:zhang.wei", "audit".
+	// "access_request:12", "user:zhang.wei", "unit:CZ-TN", "audit".
 	Object string `json:"object"`
 	// Unit is the unit the object belongs to (CommonUnit of its units);
 	// those who may read the audit of that unit read the event.
@@ -58,6 +59,7 @@ const (
 	AuditCreateUser    = "create_user"
 	AuditDisableUser   = "disable_user"
 	AuditEnableUser    = "enable_user"
+	AuditCreateUnit    = "create_unit"
 )
 
 // Audit outcomes.

@@ -122,10 +122,16 @@ func BuildUnitTree(units []*Unit) []*UnitNode {
 
 // UnitService keeps the bureau's tree of units.
 type UnitService interface {
-	// CreateUnit stores u and fills in its CreatedAt. It returns EINVALID
-	// for a malformed unit or a parent that is unknown or of the wrong
-	// level, and ECONFLICT if the code is taken.
-	CreateUnit(ctx context.Context, u *Unit) error
+	// CreateUnit stores u, fills in its CreatedAt, and appends ev to the
+	// audit log in the same transaction, so that a unit never exists
+	// without the record of who created it. It sets ev's Object to
+	// "unit:CODE" and its Unit to the new unit's path (e.g.
+	// "CZ/CZ-TN/CZ-TN-1"), so that those who read the audit of the
+	// parent read it; the caller fills in who, from where and why. It
+	// returns EINVALID for a malformed unit or a parent that is unknown
+	// or of the wrong level, ECONFLICT if the code is taken, and
+	// EINTERNAL for a nil ev; on any error it stores and appends nothing.
+	CreateUnit(ctx context.Context, u *Unit, ev *AuditEvent) error
 
 	// FindUnit returns the unit with the code, or ENOTFOUND.
 	FindUnit(ctx context.Context, code string) (*Unit, error)

@@ -17,7 +17,7 @@ type units struct {
 	lookups int
 }
 
-func (u *units) CreateUnit(_ context.Context, x *evidock.Unit) error {
+func (u *units) CreateUnit(_ context.Context, x *evidock.Unit, _ *evidock.AuditEvent) error {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	u.byCode[x.Code] = x
@@ -69,7 +69,7 @@ func TestUnitPaths(t *testing.T) {
 	if _, err := p.Path(ctx, "CZ-TN-2"); evidock.ErrorCode(err) != evidock.ENOTFOUND {
 		t.Fatalf("Path(unknown) = %v; want ENOTFOUND", err)
 	}
-	u.CreateUnit(ctx, &evidock.Unit{Code: "CZ-TN-2", Level: evidock.UnitTeam, ParentCode: "CZ-TN"})
+	u.CreateUnit(ctx, &evidock.Unit{Code: "CZ-TN-2", Level: evidock.UnitTeam, ParentCode: "CZ-TN"}, &evidock.AuditEvent{})
 	if got, err := p.Path(ctx, "CZ-TN-2"); err != nil || got != "CZ/CZ-TN/CZ-TN-2" {
 		t.Fatalf("Path of a unit created since = %q, %v", got, err)
 	}

@@ -739,7 +739,8 @@ func bulkLoad(ctx context.Context, k dbKind, db *benchDB, n int) error {
 // officer's clips confirmed, and returns their numbers.
 func makeCases(ctx context.Context, st serverStore, sc serverCfg) ([]string, error) {
 	const officers = 100
-	if err := st.CreateUnit(ctx, &evidock.Unit{Code: "BENCH", Name: "Bench bureau", Level: evidock.UnitBureau}); err != nil {
+	if err := st.CreateUnit(ctx, &evidock.Unit{Code: "BENCH", Name: "Bench bureau", Level: evidock.UnitBureau},
+		&evidock.AuditEvent{Actor: "system:bench", Action: evidock.AuditCreateUnit, Outcome: evidock.AuditAllowed}); err != nil {
 		return nil, err
 	}
 	err := parallel(ctx, officers, 4, func(k int) error {

@@ -140,10 +140,17 @@ type (
 	}
 )
 
+// handleCreateUnit creates a unit and, in the same transaction, audits it
+// as the station's doing: roles are scoped to units, so who added a unit,
+// when and from where must be on record. The store names the unit and its
+// path in the event.
 func (s *Server) handleCreateUnit(w http.ResponseWriter, r *http.Request) {
 	u, err := decodeUnit(http.MaxBytesReader(w, r.Body, MaxCaseBody))
 	if err == nil {
-		err = s.cases.Units.CreateUnit(r.Context(), u)
+		ev := s.eventFor(r, evidock.AuditCreateUnit, "", "")
+		ev.Actor = "station:" + stationFrom(r.Context()).ID
+		ev.Outcome, ev.Reason = evidock.AuditAllowed, "station token"
+		err = s.cases.Units.CreateUnit(r.Context(), u, ev)
 	}
 	if err != nil {
 		s.writeError(w, r, err)

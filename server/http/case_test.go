@@ -221,6 +221,22 @@ func TestUnitsAPI(t *testing.T) {
 	if err != nil || len(tree) != 1 || tree[0].Code != "CZ" || len(tree[0].Children) != 3 {
 		t.Fatalf("client UnitTree = %+v, %v; want CZ with three districts", tree, err)
 	}
+	// The two units made are audited as the station's doing, from the
+	// request's address; the refused ones left nothing (5 seeded + 2).
+	events, err := e.db.FindAuditEvents(context.Background(), evidock.AuditFilter{Action: evidock.AuditCreateUnit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(events) != 7 {
+		t.Fatalf("%d create_unit events; want 7: the 5 seeded and the 2 made", len(events))
+	}
+	for i, want := range []struct{ object, unit string }{{"unit:CZ-XB", "CZ/CZ-XB"}, {"unit:CZ-XB-1", "CZ/CZ-XB/CZ-XB-1"}} {
+		ev := events[5+i]
+		if ev.Actor != "station:dock-01" || ev.Object != want.object || ev.Unit != want.unit || ev.Outcome != evidock.AuditAllowed ||
+			ev.Reason != "station token" || !strings.HasPrefix(ev.RemoteAddr, "127.0.0.1:") || !strings.HasPrefix(ev.UserAgent, "Go-http-client/") {
+			t.Errorf("event of %s = %+v; want station:dock-01 creating it in %s from 127.0.0.1", want.object, ev, want.unit)
+		}
+	}
 }
 
 func TestOfficersAPI(t *testing.T) {

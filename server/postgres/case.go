@@ -54,22 +54,31 @@ func isConstraint(err error, name string) bool {
 
 const unitColumns = `code, name, level, COALESCE(parent_code, ''), created_at`
 
-// CreateUnit stores u and fills in its CreatedAt. It returns EINVALID for a
-// malformed unit or a parent that is unknown or not of the level above,
-// ECONFLICT if the code is taken, and EUNAVAILABLE if the database cannot
-// be reached.
-func (db *DB) CreateUnit(ctx context.Context, u *evidock.Unit) error {
+// CreateUnit stores u, fills in its CreatedAt, and appends ev to the audit
+// log in the same transaction, with its Object and Unit set to the new unit
+// and its path. It returns EINVALID for a malformed unit or a parent that is
+// unknown or not of the level above, ECONFLICT if the code is taken,
+// EINTERNAL for a nil ev, and EUNAVAILABLE if the database cannot be
+// reached.
+func (db *DB) CreateUnit(ctx context.Context, u *evidock.Unit, ev *evidock.AuditEvent) error {
 	if err := u.Validate(); err != nil {
 		return err
+	}
+	if ev == nil {
+		return evidock.Errorf(evidock.EINTERNAL, "create unit %s: no audit event", u.Code)
 	}
 	var stored *evidock.Unit
 	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
 		var parent any
+		path := u.Code
 		if want, ok := u.Level.ParentLevel(); ok {
-			var level string
+			var (
+				level       string
+				grandparent *string
+			)
 			// FOR SHARE: the parent cannot change level or vanish
 			// before the child is in.
-			err := tx.QueryRow(ctx, "SELECT level FROM units WHERE code = $1 FOR SHARE", u.ParentCode).Scan(&level)
+			err := tx.QueryRow(ctx, "SELECT level, parent_code FROM units WHERE code = $1 FOR SHARE", u.ParentCode).Scan(&level, &grandparent)
 			switch {
 			case errors.Is(err, pgx.ErrNoRows):
 				return evidock.Errorf(evidock.EINVALID, "unit: parent_code %q is not a unit: create the %s first", u.ParentCode, want)
@@ -79,16 +88,26 @@ func (db *DB) CreateUnit(ctx context.Context, u *evidock.Unit) error {
 				return evidock.Errorf(evidock.EINVALID, "unit: parent_code %q is a %s; a %s hangs under a %s", u.ParentCode, level, u.Level, want)
 			}
 			parent = u.ParentCode
+			// The levels are fixed, so the parent and its parent are
+			// all the new unit's ancestors.
+			path = u.ParentCode + "/" + u.Code
+			if grandparent != nil && *grandparent != "" {
+				path = *grandparent + "/" + path
+			}
 		}
 		var err error
 		stored, err = scanUnit(tx.QueryRow(ctx, "INSERT INTO units (code, name, level, parent_code) VALUES ($1, $2, $3, $4) RETURNING "+unitColumns,
 			u.Code, u.Name, string(u.Level), parent))
-		return err
+		if err != nil {
+			return err
+		}
+		ev.Object, ev.Unit = "unit:"+u.Code, path
+		return appendAudit(ctx, tx, ev)
 	})
 	switch {
 	case evidock.ErrorCode(err) == evidock.EINVALID:
 		return err
-	case pgCode(err) == codeUniqueViolation:
+	case isConstraint(err, "units_pkey"):
 		return evidock.WrapError(evidock.ECONFLICT, err, "unit: code %s is taken", u.Code)
 	case err != nil:
 		return dbError("create unit "+u.Code, err)

@@ -18,6 +18,18 @@ func TestUnitService(t *testing.T) {
 	storetest.RunUnitService(t, func(t *testing.T) storetest.UnitStore { return MustOpen(t) })
 }
 
+func TestUnitAuditAtomic(t *testing.T) {
+	pgtest.DSN(t)
+	db := MustOpen(t)
+	exec := func(stmt string) error {
+		_, err := db.Pool().Exec(context.Background(), stmt)
+		return err
+	}
+	storetest.RunUnitAuditAtomic(t, db, exec,
+		"CREATE FUNCTION test_refuse_audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'audit refused by the test'; END $$",
+		"CREATE TRIGGER test_refuse_audit BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION test_refuse_audit()")
+}
+
 func TestCaseService(t *testing.T) {
 	pgtest.DSN(t)
 	storetest.RunCaseService(t, func(t *testing.T) storetest.CaseStore { return MustOpen(t) })

@@ -68,13 +68,17 @@ func isConstraint(err error, code int) bool { return sqliteCode(err) == code }
 
 const unitColumns = `code, name, level, COALESCE(parent_code, ''), created_at`
 
-// CreateUnit stores u and fills in its CreatedAt. It returns EINVALID for a
-// malformed unit or a parent that is unknown or not of the level above,
-// ECONFLICT if the code is taken, and EUNAVAILABLE if the database stays
-// locked.
-func (db *DB) CreateUnit(ctx context.Context, u *evidock.Unit) error {
+// CreateUnit stores u, fills in its CreatedAt, and appends ev to the audit
+// log in the same transaction, with its Object and Unit set to the new unit
+// and its path. It returns EINVALID for a malformed unit or a parent that is
+// unknown or not of the level above, ECONFLICT if the code is taken,
+// EINTERNAL for a nil ev, and EUNAVAILABLE if the database stays locked.
+func (db *DB) CreateUnit(ctx context.Context, u *evidock.Unit, ev *evidock.AuditEvent) error {
 	if err := u.Validate(); err != nil {
 		return err
+	}
+	if ev == nil {
+		return evidock.Errorf(evidock.EINTERNAL, "create unit %s: no audit event", u.Code)
 	}
 	op := "create unit " + u.Code
 	tx, err := db.db.BeginTx(ctx, nil)
@@ -82,9 +86,13 @@ func (db *DB) CreateUnit(ctx context.Context, u *evidock.Unit) error {
 		return dbError(op, err)
 	}
 	defer tx.Rollback()
+	path := u.Code
 	if want, ok := u.Level.ParentLevel(); ok {
-		var level string
-		err := tx.QueryRowContext(ctx, "SELECT level FROM units WHERE code = ?", u.ParentCode).Scan(&level)
+		var (
+			level       string
+			grandparent sql.NullString
+		)
+		err := tx.QueryRowContext(ctx, "SELECT level, parent_code FROM units WHERE code = ?", u.ParentCode).Scan(&level, &grandparent)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			return evidock.Errorf(evidock.EINVALID, "unit: parent_code %q is not a unit: create the %s first", u.ParentCode, want)
@@ -92,6 +100,12 @@ func (db *DB) CreateUnit(ctx context.Context, u *evidock.Unit) error {
 			return dbError(op, err)
 		case evidock.UnitLevel(level) != want:
 			return evidock.Errorf(evidock.EINVALID, "unit: parent_code %q is a %s; a %s hangs under a %s", u.ParentCode, level, u.Level, want)
+		}
+		// The levels are fixed, so the parent and its parent are all the
+		// new unit's ancestors.
+		path = u.ParentCode + "/" + u.Code
+		if grandparent.String != "" {
+			path = grandparent.String + "/" + path
 		}
 	}
 	created := db.now()
@@ -101,6 +115,10 @@ func (db *DB) CreateUnit(ctx context.Context, u *evidock.Unit) error {
 		if isConstraint(err, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY) {
 			return evidock.WrapError(evidock.ECONFLICT, err, "unit: code %s is taken", u.Code)
 		}
+		return dbError(op, err)
+	}
+	ev.Object, ev.Unit = "unit:"+u.Code, path
+	if err := db.appendAudit(ctx, tx, ev); err != nil {
 		return dbError(op, err)
 	}
 	if err := tx.Commit(); err != nil {

@@ -16,6 +16,16 @@ func TestUnitService(t *testing.T) {
 	storetest.RunUnitService(t, func(t *testing.T) storetest.UnitStore { return MustOpen(t) })
 }
 
+func TestUnitAuditAtomic(t *testing.T) {
+	db := MustOpen(t)
+	exec := func(stmt string) error {
+		_, err := db.SQL().ExecContext(context.Background(), stmt)
+		return err
+	}
+	storetest.RunUnitAuditAtomic(t, db, exec,
+		"CREATE TRIGGER test_refuse_audit BEFORE INSERT ON audit_events BEGIN SELECT RAISE(ABORT, 'audit refused by the test'); END")
+}
+
 func TestCaseService(t *testing.T) {
 	storetest.RunCaseService(t, func(t *testing.T) storetest.CaseStore { return MustOpen(t) })
 }

@@ -34,9 +34,7 @@ func SeedCity(tb testing.TB, svc UnitStore) {
 		{Code: "t2", Name: "一区监察二中队", Level: evidock.UnitTeam, ParentCode: "d1"},
 		{Code: "t1", Name: "二区监察一中队", Level: evidock.UnitTeam, ParentCode: "d2"},
 	} {
-		if err := svc.CreateUnit(ctx, u); err != nil {
-			tb.Fatalf("CreateUnit %s: %v", u.Code, err)
-		}
+		MustCreateUnit(tb, svc, u)
 	}
 	for _, o := range []*evidock.Officer{NewOfficer(CityOfficerT2, "张伟", "t2"), NewOfficer(CityOfficerT1, "李娜", "t1")} {
 		if err := svc.CreateOfficer(ctx, o); err != nil {

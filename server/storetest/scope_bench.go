@@ -61,14 +61,14 @@ func BenchClipAccess(b *testing.B, s UnitStore, clips evidock.ClipService, load 
 			b.Fatal(err)
 		}
 	}
-	must(s.CreateUnit(ctx, &evidock.Unit{Code: "B", Name: "bureau", Level: evidock.UnitBureau}))
+	must(s.CreateUnit(ctx, &evidock.Unit{Code: "B", Name: "bureau", Level: evidock.UnitBureau}, NewUnitEvent()))
 	k := 0
 	for d := range benchDistricts {
 		dc := fmt.Sprintf("D%d", d)
-		must(s.CreateUnit(ctx, &evidock.Unit{Code: dc, Name: dc, Level: evidock.UnitDistrict, ParentCode: "B"}))
+		must(s.CreateUnit(ctx, &evidock.Unit{Code: dc, Name: dc, Level: evidock.UnitDistrict, ParentCode: "B"}, NewUnitEvent()))
 		for u := range benchUnitsPerDist {
 			uc := fmt.Sprintf("%s-U%d", dc, u)
-			must(s.CreateUnit(ctx, &evidock.Unit{Code: uc, Name: uc, Level: evidock.UnitTeam, ParentCode: dc}))
+			must(s.CreateUnit(ctx, &evidock.Unit{Code: uc, Name: uc, Level: evidock.UnitTeam, ParentCode: dc}, NewUnitEvent()))
 			for range benchOfficersPerUnit {
 				must(s.CreateOfficer(ctx, NewOfficer(fmt.Sprintf("%06d", 200000+k), "警员", uc)))
 				k++

@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,10 +11,12 @@ import (
 )
 
 // UnitStore is what RunUnitService holds to its contract: the tree of
-// units, the officers in it, and the assignment of recorders to them.
+// units, the officers in it, and the assignment of recorders to them, with
+// the audit log that records each unit's creation.
 type UnitStore interface {
 	evidock.UnitService
 	evidock.OfficerService
+	evidock.AuditService
 }
 
 // The tree SeedOrg builds: a city bureau with two districts of one
@@ -42,9 +45,7 @@ func SeedOrg(tb testing.TB, svc UnitStore) {
 		{Code: UnitTN1, Name: "天宁区劳动保障监察大队", Level: evidock.UnitTeam, ParentCode: DistrictTN},
 		{Code: UnitWJ1, Name: "武进区劳动保障监察大队", Level: evidock.UnitTeam, ParentCode: DistrictWJ},
 	} {
-		if err := svc.CreateUnit(ctx, u); err != nil {
-			tb.Fatalf("CreateUnit %s: %v", u.Code, err)
-		}
+		MustCreateUnit(tb, svc, u)
 	}
 	for _, o := range []*evidock.Officer{
 		NewOfficer(OfficerZhang, "张伟", UnitTN1),
@@ -56,6 +57,23 @@ func SeedOrg(tb testing.TB, svc UnitStore) {
 			tb.Fatalf("CreateOfficer %s: %v", o.No, err)
 		}
 	}
+}
+
+// MustCreateUnit stores u with an audit event of the test as the actor,
+// failing tb on error.
+func MustCreateUnit(tb testing.TB, svc evidock.UnitService, u *evidock.Unit) *evidock.Unit {
+	tb.Helper()
+	if err := svc.CreateUnit(context.Background(), u, NewUnitEvent()); err != nil {
+		tb.Fatalf("CreateUnit %s: %v", u.Code, err)
+	}
+	return u
+}
+
+// NewUnitEvent returns the audit event of a unit created by a test: who and
+// from where, allowed; the store fills in the unit.
+func NewUnitEvent() *evidock.AuditEvent {
+	return &evidock.AuditEvent{Actor: "system:test", Action: evidock.AuditCreateUnit, Reason: "storetest",
+		RemoteAddr: "local", UserAgent: "storetest", Outcome: evidock.AuditAllowed}
 }
 
 // NewOfficer returns a valid officer whose certificate number derives from
@@ -128,15 +146,93 @@ func RunUnitService(t *testing.T, open func(t *testing.T) UnitStore) {
 			{"taken", evidock.Unit{Code: UnitTN1, Name: "x", Level: evidock.UnitTeam, ParentCode: DistrictWJ}, evidock.ECONFLICT},
 		} {
 			u := tt.u
-			if err := svc.CreateUnit(ctx, &u); evidock.ErrorCode(err) != tt.code {
+			ev := NewUnitEvent()
+			if err := svc.CreateUnit(ctx, &u, ev); evidock.ErrorCode(err) != tt.code {
 				t.Errorf("%s: CreateUnit = %v; want %s", tt.name, err, tt.code)
 			}
+			if ev.Seq != 0 {
+				t.Errorf("%s: the refused unit's event was given seq %d", tt.name, ev.Seq)
+			}
+		}
+		if err := svc.CreateUnit(ctx, &evidock.Unit{Code: "X8", Name: "x", Level: evidock.UnitBureau}, nil); evidock.ErrorCode(err) != evidock.EINTERNAL {
+			t.Errorf("CreateUnit without an audit event = %v; want EINTERNAL", err)
 		}
 		if units, _ := svc.FindUnits(ctx); len(units) != 5 {
 			t.Fatalf("%d units after the refusals; want the 5 seeded", len(units))
 		}
+		// A refused unit leaves no audit record: the log holds the five
+		// seeded creations and nothing else.
+		events, err := svc.FindAuditEvents(ctx, evidock.AuditFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(events) != 5 || events[4].Seq != 5 || events[4].Object != "unit:"+UnitWJ1 {
+			t.Fatalf("audit after the refusals = %v; want only the 5 seeded create_unit events", eventObjects(events))
+		}
 		if u, _ := svc.FindUnit(ctx, UnitTN1); u.ParentCode != DistrictTN {
 			t.Fatalf("a refused unit changed %s: %+v", UnitTN1, u)
+		}
+	})
+
+	t.Run("UnitAudit", func(t *testing.T) {
+		svc := open(t)
+		SeedOrg(t, svc)
+		before := time.Now()
+		ev := &evidock.AuditEvent{Actor: "station:dock-01", Action: evidock.AuditCreateUnit, Reason: "station token",
+			RemoteAddr: "10.0.0.7:5000", UserAgent: "evidock/1.0", Outcome: evidock.AuditAllowed}
+		u := &evidock.Unit{Code: "CZ-TN-2", Name: "天宁区二中队", Level: evidock.UnitTeam, ParentCode: DistrictTN}
+		if err := svc.CreateUnit(ctx, u, ev); err != nil {
+			t.Fatal(err)
+		}
+		if ev.Seq != 6 || ev.Object != "unit:CZ-TN-2" || ev.Unit != "CZ/CZ-TN/CZ-TN-2" {
+			t.Fatalf("event filled in as seq %d, object %q, unit %q; want 6, unit:CZ-TN-2, CZ/CZ-TN/CZ-TN-2", ev.Seq, ev.Object, ev.Unit)
+		}
+		events, err := svc.FindAuditEvents(ctx, evidock.AuditFilter{Action: evidock.AuditCreateUnit})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, e := range events {
+			got = append(got, fmt.Sprintf("%d %s %s %s %s", e.Seq, e.Actor, e.Object, e.Unit, e.Outcome))
+		}
+		want := []string{
+			"1 system:test unit:CZ CZ allowed",
+			"2 system:test unit:CZ-TN CZ/CZ-TN allowed",
+			"3 system:test unit:CZ-WJ CZ/CZ-WJ allowed",
+			"4 system:test unit:CZ-TN-1 CZ/CZ-TN/CZ-TN-1 allowed",
+			"5 system:test unit:CZ-WJ-1 CZ/CZ-WJ/CZ-WJ-1 allowed",
+			"6 station:dock-01 unit:CZ-TN-2 CZ/CZ-TN/CZ-TN-2 allowed",
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("create_unit events =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+		e := events[5]
+		if e.Action != evidock.AuditCreateUnit || e.Reason != "station token" || e.RemoteAddr != "10.0.0.7:5000" || e.UserAgent != "evidock/1.0" ||
+			e.Hash != ev.Hash || e.PrevHash != events[4].Hash ||
+			e.Time.Before(before.Add(-time.Minute)) || e.Time.After(time.Now().Add(time.Minute)) {
+			t.Fatalf("stored event %+v; want what was given, chained after event 5, at about now", e)
+		}
+		// Those who read the audit of the district read the creation of
+		// a unit below it; those of the other district do not.
+		for _, tt := range []struct {
+			scope string
+			want  []int64
+		}{
+			{DistrictTN, []int64{2, 4, 6}},
+			{DistrictWJ, []int64{3, 5}},
+		} {
+			path := BureauCode + "/" + tt.scope
+			events, err := svc.FindAuditEvents(ctx, evidock.AuditFilter{Scopes: []string{path}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var seqs []int64
+			for _, e := range events {
+				seqs = append(seqs, e.Seq)
+			}
+			if fmt.Sprint(seqs) != fmt.Sprint(tt.want) {
+				t.Errorf("audit within %s = %v; want %v", path, seqs, tt.want)
+			}
 		}
 	})
 
@@ -268,6 +364,31 @@ func RunUnitService(t *testing.T, open func(t *testing.T) UnitStore) {
 			t.Fatalf("history of B000002 = %+v; want one current assignment", h)
 		}
 	})
+}
+
+// RunUnitAuditAtomic shows that a unit whose audit event cannot be
+// appended is not created: the event goes in the unit's transaction. exec
+// runs a statement on the store's database; refuseAudit are the statements
+// that make it refuse every new audit event (a trigger), which no store
+// method can do.
+func RunUnitAuditAtomic(t *testing.T, s UnitStore, exec func(stmt string) error, refuseAudit ...string) {
+	ctx := context.Background()
+	SeedOrg(t, s)
+	for _, stmt := range refuseAudit {
+		if err := exec(stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	u := &evidock.Unit{Code: "CZ-TN-2", Name: "天宁区二中队", Level: evidock.UnitTeam, ParentCode: DistrictTN}
+	if err := s.CreateUnit(ctx, u, NewUnitEvent()); err == nil {
+		t.Fatal("CreateUnit succeeded although its audit event was refused")
+	}
+	if got, err := s.FindUnit(ctx, u.Code); evidock.ErrorCode(err) != evidock.ENOTFOUND {
+		t.Fatalf("after the refused audit event FindUnit = %+v, %v; want ENOTFOUND: a unit without its audit record", got, err)
+	}
+	if events, err := s.FindAuditEvents(ctx, evidock.AuditFilter{}); err != nil || len(events) != 5 {
+		t.Fatalf("audit after the refused unit = %v, %v; want the 5 seeded events", eventObjects(events), err)
+	}
 }
 
 func orNone(s string) string {

@@ -109,7 +109,9 @@ func (m *Main) addUnit(ctx context.Context) error {
 	if err := m.openDatabase(ctx); err != nil {
 		return err
 	}
-	if err := m.db.CreateUnit(ctx, u); err != nil {
+	ev := &evidock.AuditEvent{Actor: "system:" + osUser(), Action: evidock.AuditCreateUnit,
+		Reason: "evidock-server unit add", RemoteAddr: "local", UserAgent: "evidock-server " + version(), Outcome: evidock.AuditAllowed}
+	if err := m.db.CreateUnit(ctx, u, ev); err != nil {
 		if code := evidock.ErrorCode(err); code == evidock.EINVALID || code == evidock.ECONFLICT {
 			return cli.Usage(fmt.Errorf("unit add: %s", evidock.ErrorMessage(err)))
 		}

@@ -66,7 +66,7 @@ func addCity(t *testing.T, cfg string) {
 
 func TestUnitAdd(t *testing.T) {
 	ctx := context.Background()
-	cfg, _, _ := peopleConfigFile(t)
+	cfg, dbPath, _ := peopleConfigFile(t)
 	code, out, errOut := runMainIn(ctx, "", "unit", "add", "--config", cfg, "--code", "city", "--name", "市人社局", "--level", "bureau")
 	if code != 0 || out != "unit city (市人社局, bureau) created; roles in it are held in unit path city\n" {
 		t.Fatalf("unit add = %d %q %q", code, out, errOut)
@@ -87,6 +87,28 @@ func TestUnitAdd(t *testing.T) {
 		code, out, errOut := runMainIn(ctx, "", append([]string{"unit", "add", "--config", cfg}, tt.args...)...)
 		if code != 2 || !strings.Contains(errOut, tt.want) {
 			t.Errorf("unit add %v = %d %q %q; want exit 2 and %q", tt.args, code, out, errOut, tt.want)
+		}
+	}
+	// The two units made are audited as the operator's doing; the refused
+	// ones left nothing.
+	db, err := sqlite.Open(ctx, dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	events, err := db.FindAuditEvents(ctx, evidock.AuditFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(events) != 2 {
+		t.Fatalf("%d audit events; want the 2 units created", len(events))
+	}
+	for i, want := range []struct{ object, unit string }{{"unit:city", "city"}, {"unit:d1", "city/d1"}} {
+		ev := events[i]
+		if ev.Action != evidock.AuditCreateUnit || !strings.HasPrefix(ev.Actor, "system:") || ev.Object != want.object || ev.Unit != want.unit ||
+			ev.Reason != "evidock-server unit add" || ev.RemoteAddr != "local" || !strings.HasPrefix(ev.UserAgent, "evidock-server ") ||
+			ev.Outcome != evidock.AuditAllowed {
+			t.Errorf("event %d = %+v; want the operator creating %s in %s", i, ev, want.object, want.unit)
 		}
 	}
 }
@@ -165,11 +187,11 @@ func TestAuditVerify(t *testing.T) {
 		}
 	}
 	code, out, errOut := runMainIn(ctx, "", "audit", "verify", "--config", cfg)
-	if code != 0 || !strings.Contains(out, "audit log verified: 3 events") {
+	if code != 0 || !strings.Contains(out, "audit log verified: 7 events") { // 4 units, 3 users
 		t.Fatalf("audit verify = %d %q %q", code, out, errOut)
 	}
 	cp := filepath.Join(t.TempDir(), "audit.cp")
-	if code, out, errOut := runMainIn(ctx, "", "audit", "checkpoint", "--config", cfg, "--checkpoint", cp); code != 0 || !strings.Contains(out, "of 3 events") {
+	if code, out, errOut := runMainIn(ctx, "", "audit", "checkpoint", "--config", cfg, "--checkpoint", cp); code != 0 || !strings.Contains(out, "of 7 events") {
 		t.Fatalf("audit checkpoint = %d %q %q", code, out, errOut)
 	}
 	if code, _, errOut := runMainIn(ctx, "", "audit", "checkpoint", "--config", cfg, "--checkpoint", cp); code != 1 || !strings.Contains(errOut, "exists") {
@@ -177,7 +199,7 @@ func TestAuditVerify(t *testing.T) {
 	}
 	for _, args := range [][]string{{"--checkpoint", cp}, {"--checkpoint", cp, "--key", pub}} {
 		code, out, errOut := runMainIn(ctx, "", append([]string{"audit", "verify", "--config", cfg}, args...)...)
-		if code != 0 || !strings.Contains(out, "passes through the checkpoint of 3 events") {
+		if code != 0 || !strings.Contains(out, "passes through the checkpoint of 7 events") {
 			t.Fatalf("audit verify %v = %d %q %q", args, code, out, errOut)
 		}
 	}
