@@ -114,7 +114,13 @@ func TestRevokedStationRaisesAlarm(t *testing.T) {
 		return nil
 	}
 
-	st := run("the station_refused alarm", func(st *agent.DockStatus) bool { return refused(st) != nil })
+	// The alarm goes up in the step, the note on the recording when the
+	// step returns: wait for both.
+	noted := func() bool {
+		recs, err := db.FindRecordings(ctx, agent.RecordingFilter{})
+		return err == nil && len(recs) == 1 && recs[0].ErrorCode == agent.NoteServerDenied
+	}
+	st := run("the station_refused alarm", func(st *agent.DockStatus) bool { return refused(st) != nil && noted() })
 	al := refused(st)
 	when := revokedAt.In(evidock.ChinaTime).Format(time.RFC3339)
 	for _, want := range []string{"station token", "refused by the case server", "revoked at " + when, "contact the administrator"} {
