@@ -69,15 +69,21 @@ func (q cachedQueryer) stmt(ctx context.Context, query string) (*sql.Stmt, error
 	return q.tx.StmtContext(ctx, st), nil
 }
 
+// uncached is where statements the cache does not hold run.
+func (q cachedQueryer) uncached() execQueryer {
+	if q.tx != nil {
+		return q.tx
+	}
+	return q.stmts.db
+}
+
 func (q cachedQueryer) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	st, err := q.stmt(ctx, query)
 	switch {
 	case err != nil:
 		return nil, err
-	case st == nil && q.tx != nil:
-		return q.tx.ExecContext(ctx, query, args...)
 	case st == nil:
-		return q.stmts.db.ExecContext(ctx, query, args...)
+		return q.uncached().ExecContext(ctx, query, args...)
 	}
 	return st.ExecContext(ctx, args...)
 }
@@ -87,10 +93,8 @@ func (q cachedQueryer) QueryContext(ctx context.Context, query string, args ...a
 	switch {
 	case err != nil:
 		return nil, err
-	case st == nil && q.tx != nil:
-		return q.tx.QueryContext(ctx, query, args...)
 	case st == nil:
-		return q.stmts.db.QueryContext(ctx, query, args...)
+		return q.uncached().QueryContext(ctx, query, args...)
 	}
 	return st.QueryContext(ctx, args...)
 }
@@ -98,12 +102,8 @@ func (q cachedQueryer) QueryContext(ctx context.Context, query string, args ...a
 // QueryRowContext runs query uncached if it cannot be prepared, so that the
 // returned row carries the error.
 func (q cachedQueryer) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	st, err := q.stmt(ctx, query)
-	switch {
-	case st != nil && err == nil:
+	if st, err := q.stmt(ctx, query); st != nil && err == nil {
 		return st.QueryRowContext(ctx, args...)
-	case q.tx != nil:
-		return q.tx.QueryRowContext(ctx, query, args...)
 	}
-	return q.stmts.db.QueryRowContext(ctx, query, args...)
+	return q.uncached().QueryRowContext(ctx, query, args...)
 }

@@ -120,6 +120,27 @@ type caseData struct {
 	CanLink bool
 }
 
+// authorizedCase returns the case of the path and its resource if the user
+// may take action on it (audited as h.authorize audits); otherwise it
+// answers with the error or the refusal and returns false.
+func (h *Handler) authorizedCase(w http.ResponseWriter, r *http.Request, action evidock.Action) (*evidock.Case, evidock.Resource, bool) {
+	c, res, err := h.caseResource(r)
+	if err != nil {
+		h.fail(w, r, nil, err)
+		return nil, res, false
+	}
+	dec, err := h.authorize(r, action, res, "case:"+c.Number)
+	if err != nil {
+		h.fail(w, r, nil, err)
+		return nil, res, false
+	}
+	if !dec.Allowed {
+		h.fail(w, r, &dec, nil)
+		return nil, res, false
+	}
+	return c, res, true
+}
+
 // caseResource returns the case of the path and what Authorize needs.
 func (h *Handler) caseResource(r *http.Request) (*evidock.Case, evidock.Resource, error) {
 	if h.cfg.Cases == nil || h.cfg.Units == nil || h.cfg.Links == nil {
@@ -139,18 +160,8 @@ func (h *Handler) caseResource(r *http.Request) (*evidock.Case, evidock.Resource
 // handleCase shows a case to a user whose view_clip reaches its unit (or
 // who holds a grant for it), audited as the API audits a clip view.
 func (h *Handler) handleCase(w http.ResponseWriter, r *http.Request) {
-	c, res, err := h.caseResource(r)
-	if err != nil {
-		h.fail(w, r, nil, err)
-		return
-	}
-	dec, err := h.authorize(r, evidock.ActionViewClip, res, "case:"+c.Number)
-	if err != nil {
-		h.fail(w, r, nil, err)
-		return
-	}
-	if !dec.Allowed {
-		h.fail(w, r, &dec, nil)
+	c, res, ok := h.authorizedCase(w, r, evidock.ActionViewClip)
+	if !ok {
 		return
 	}
 	ctx := r.Context()
@@ -207,18 +218,8 @@ func (h *Handler) handleCase(w http.ResponseWriter, r *http.Request) {
 // handleChangeLink confirms or rejects a clip's link to an activity of the
 // case, as the officer the user is, if link_clips reaches the case's unit.
 func (h *Handler) handleChangeLink(w http.ResponseWriter, r *http.Request) {
-	c, res, err := h.caseResource(r)
-	if err != nil {
-		h.fail(w, r, nil, err)
-		return
-	}
-	dec, err := h.authorize(r, evidock.ActionLinkClips, res, "case:"+c.Number)
-	if err != nil {
-		h.fail(w, r, nil, err)
-		return
-	}
-	if !dec.Allowed {
-		h.fail(w, r, &dec, nil)
+	c, _, ok := h.authorizedCase(w, r, evidock.ActionLinkClips)
+	if !ok {
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)

@@ -285,35 +285,16 @@ type errorData struct {
 // fail renders an error page for err with the status of its code; d, if
 // not nil, is a refused decision whose reason is shown.
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, d *evidock.Decision, err error) {
-	status := http.StatusInternalServerError
-	msg := ""
-	if d != nil {
+	var status int
+	var msg string
+	switch {
+	case d != nil:
 		status, msg = http.StatusForbidden, d.Reason
-	} else {
-		switch evidock.ErrorCode(err) {
-		case evidock.EINVALID:
-			status = http.StatusBadRequest
-		case evidock.EUNAUTHORIZED:
-			status = http.StatusUnauthorized
-		case evidock.EFORBIDDEN:
-			status = http.StatusForbidden
-		case evidock.ENOTFOUND:
-			status = http.StatusNotFound
-		case evidock.ECONFLICT:
-			status = http.StatusConflict
-		case evidock.ENOTIMPLEMENTED:
-			status = http.StatusNotImplemented
-		case evidock.ERATELIMITED:
-			status = http.StatusTooManyRequests
-		case evidock.EUNAVAILABLE:
-			status = http.StatusServiceUnavailable
-		}
-		if status == http.StatusInternalServerError {
-			h.cfg.Logger.Error("web: request failed", "path", r.URL.Path, "err", err)
-			msg = "internal error"
-		} else {
-			msg = evidock.ErrorMessage(err)
-		}
+	case evhttp.StatusOf(evidock.ErrorCode(err)) == http.StatusInternalServerError:
+		h.cfg.Logger.Error("web: request failed", "path", r.URL.Path, "err", err)
+		status, msg = http.StatusInternalServerError, "internal error"
+	default:
+		status, msg = evhttp.StatusOf(evidock.ErrorCode(err)), evidock.ErrorMessage(err)
 	}
 	h.render(w, r, status, "error", "error", errorData{Status: status, Message: msg})
 }
