@@ -24,10 +24,12 @@ vet:
 	$(GO) vet ./...
 	GOOS=windows $(GO) build ./...
 
-# Unit and integration tests against a real versitygw and SQLite, then a
-# short run of every fuzz target.
+# Unit and integration tests against a real versitygw and SQLite, a quick
+# run of the benchmark (needs b3sum and rclone), then a short run of every
+# fuzz target.
 test: tools vet
 	$(GO) test -count=1 -timeout 20m ./...
+	EVIDOCK_BENCH_SMOKE=1 $(GO) test -count=1 -timeout 5m -run '^TestQuickSmoke$$' ./internal/bench
 	$(MAKE) fuzz
 
 # Execution counts, not durations: a duration -fuzztime can fail at its

@@ -429,11 +429,7 @@ func (b *Bench) registrations(ctx context.Context, sc serverCfg, k dbKind, objec
 			if s.Err != nil {
 				continue
 			}
-			var cpu string
-			d, err := b.registerOnce(ctx, sc, k, s, clips, objects, q, func() func() {
-				used := b.sampleCPU(k)
-				return func() { cpu = used(sc.regClips) }
-			})
+			d, cpu, err := b.registerOnce(ctx, sc, k, s, clips, objects, q)
 			if err != nil {
 				s.Err = err
 				b.logf("  registrations %s / %s run %d: FAILED: %v", k.Name, s.Name, rep, err)
@@ -489,15 +485,21 @@ func (b *Bench) sampleCPU(k dbKind) func(n int) string {
 	}
 }
 
-// registerOnce opens a fresh database and times one side's run. It calls
-// sample as the timed part starts, and the function sample returns as it
-// ends, before the database is closed.
-func (b *Bench) registerOnce(ctx context.Context, sc serverCfg, k dbKind, s *side, clips []*evidock.Clip, objects evidock.ObjectReader, q string, sample func() func()) (time.Duration, error) {
+// registerOnce opens a fresh database and times one side's run. It returns
+// the run's time and the CPU time per clip of each process busy in it
+// (see sampleCPU), read before the database is closed: PostgreSQL backends
+// take their counts with them when they exit.
+func (b *Bench) registerOnce(ctx context.Context, sc serverCfg, k dbKind, s *side, clips []*evidock.Clip, objects evidock.ObjectReader, q string) (time.Duration, string, error) {
 	db, err := k.open(ctx)
 	if err != nil {
-		return 0, err
+		return 0, "", err
 	}
 	defer db.close()
+	run := func(f func() error) (time.Duration, string, error) {
+		used := b.sampleCPU(k)
+		d, err := timed(f)
+		return d, used(len(clips)), err
+	}
 	switch s.Name {
 	case "evidock API", "evidock API, objects in memory":
 		if s.Name != "evidock API" {
@@ -505,12 +507,12 @@ func (b *Bench) registerOnce(ctx context.Context, sc serverCfg, k dbKind, s *sid
 		}
 		srv, token, err := startServer(ctx, db.store, objects)
 		if err != nil {
-			return 0, err
+			return 0, "", err
 		}
 		defer srv.Shutdown(context.Background())
 		client := evhttp.NewClient(srv.URL(), token)
 		client.HTTPClient.Transport.(*http.Transport).MaxIdleConnsPerHost = sc.workers
-		return sampled(sample, func() error {
+		return run(func() error {
 			return parallel(ctx, len(clips), sc.workers, func(i int) error {
 				c := *clips[i]
 				created, err := client.RegisterClip(ctx, &c)
@@ -522,9 +524,9 @@ func (b *Bench) registerOnce(ctx context.Context, sc serverCfg, k dbKind, s *sid
 		})
 	case "evidock store":
 		if _, err := db.store.CreateStation(ctx, &evidock.Station{ID: "bench-dock-01", Name: "bench"}); err != nil {
-			return 0, err
+			return 0, "", err
 		}
-		return sampled(sample, func() error {
+		return run(func() error {
 			return parallel(ctx, len(clips), sc.workers, func(i int) error {
 				c := *clips[i]
 				c.StationID = "bench-dock-01"
@@ -534,22 +536,14 @@ func (b *Bench) registerOnce(ctx context.Context, sc serverCfg, k dbKind, s *sid
 		})
 	default:
 		if _, err := db.store.CreateStation(ctx, &evidock.Station{ID: "bench-dock-01", Name: "bench"}); err != nil {
-			return 0, err
+			return 0, "", err
 		}
-		return sampled(sample, func() error {
+		return run(func() error {
 			return parallel(ctx, len(clips), sc.workers, func(i int) error {
 				return db.exec(ctx, q, clipArgs(k.Name, clips[i], "bench-dock-01", time.Now())...)
 			})
 		})
 	}
-}
-
-// sampled is timed(f), with sample called as f starts and the function it
-// returns as f ends.
-func sampled(sample func() func(), f func() error) (time.Duration, error) {
-	done := sample()
-	defer done()
-	return timed(f)
 }
 
 // addRateRow is addRow for sides that count rows: the figures are rows per
