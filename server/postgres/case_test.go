@@ -3,7 +3,6 @@ package postgres_test
 import (
 	"context"
 	"fmt"
-	"strings"
 	"testing"
 	"time"
 
@@ -21,11 +20,7 @@ func TestUnitService(t *testing.T) {
 func TestUnitAuditAtomic(t *testing.T) {
 	pgtest.DSN(t)
 	db := MustOpen(t)
-	exec := func(stmt string) error {
-		_, err := db.Pool().Exec(context.Background(), stmt)
-		return err
-	}
-	storetest.RunUnitAuditAtomic(t, db, exec,
+	storetest.RunUnitAuditAtomic(t, db, execOn(db),
 		"CREATE FUNCTION test_refuse_audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'audit refused by the test'; END $$",
 		"CREATE TRIGGER test_refuse_audit BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION test_refuse_audit()")
 }
@@ -40,85 +35,32 @@ func TestLinkService(t *testing.T) {
 	storetest.RunLinkService(t, func(t *testing.T) storetest.LinkStore { return MustOpen(t) })
 }
 
-// TestCaseHistoryIsNeverChanged shows that the database itself keeps the
-// link history, the recorder assignments and the recorded case dates, and
-// never deletes a case, whatever statement is tried.
+// TestCaseHistoryIsNeverChanged holds PostgreSQL to storetest's case
+// history, with TRUNCATE, statements that touch no row, and its words for a
+// broken constraint.
 func TestCaseHistoryIsNeverChanged(t *testing.T) {
-	ctx := context.Background()
 	db := MustOpen(t)
-	storetest.SeedOrg(t, db)
-	c := storetest.MustCreateCase(t, db, storetest.NewCase("A-1", storetest.UnitTN1, time.Date(2024, 5, 1, 9, 0, 0, 0, evidock.ChinaTime)))
-	if _, err := db.RecordCaseDates(ctx, c.Number, evidock.CaseDates{DecidedAt: time.Date(2024, 5, 3, 9, 0, 0, 0, evidock.ChinaTime)}); err != nil {
-		t.Fatal(err)
-	}
-	a := storetest.MustCreateActivity(t, db, storetest.NewActivity(c.ID, evidock.ActivityInspection,
-		time.Date(2024, 5, 2, 9, 0, 0, 0, evidock.ChinaTime), time.Date(2024, 5, 2, 10, 0, 0, 0, evidock.ChinaTime), storetest.OfficerZhang))
-	clip := storetest.NewClip([]byte("x"), "A000001", storetest.OfficerZhang, time.Date(2024, 5, 2, 9, 5, 0, 0, evidock.ChinaTime), 1)
-	if _, err := db.RegisterClip(ctx, clip); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.SuggestLinks(ctx, a.ID, evidock.DefaultSuggestMargin); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.AssignRecorder(ctx, &evidock.RecorderAssignment{DeviceSerial: "A000001", OfficerNo: storetest.OfficerZhang,
-		From: time.Date(2024, 5, 1, 8, 0, 0, 0, evidock.ChinaTime), AssignedBy: "x"}); err != nil {
-		t.Fatal(err)
-	}
-	for _, tt := range []struct{ stmt, want string }{
-		{"UPDATE clip_links SET action = 'confirm', actor = '100001'", "never edited"},
-		{"UPDATE clip_links SET reason = '' WHERE false", "never edited"},
-		{"DELETE FROM clip_links", "never deleted"},
-		{"DELETE FROM clip_links WHERE false", "never deleted"},
-		{"TRUNCATE clip_links", "never deleted"},
-		{"UPDATE recorder_assignments SET officer_no = NULL", "never edited"},
-		{"DELETE FROM recorder_assignments", "never deleted"},
-		{"TRUNCATE recorder_assignments", "never deleted"},
-		{"DELETE FROM cases WHERE false", "never deleted"},
-		{"TRUNCATE cases CASCADE", "never deleted"},
-		{"UPDATE cases SET decided_at = NULL", "Art. 20"},
-		{"UPDATE cases SET decided_at = '2024-05-04T01:00:00Z'", "Art. 20"},
-		{"UPDATE cases SET number = 'B-1'", "Art. 20"},
-		{"UPDATE cases SET filed_at = '2024-04-01T01:00:00Z'", "Art. 20"},
-		{fmt.Sprintf("INSERT INTO clip_links (clip_id, activity_id, seq, action, actor, reason) VALUES (%d, %d, 1, 'confirm', '100001', '')", clip.ID, a.ID), "clip_links_activity_id_clip_id_seq_key"},
-		{fmt.Sprintf("INSERT INTO clip_links (clip_id, activity_id, seq, action, actor, reason) VALUES (%d, %d, 2, 'suggest', '100001', '')", clip.ID, a.ID), "check constraint"},
-		{"INSERT INTO units (code, name, level, parent_code) VALUES ('Y', 'y', 'bureau', 'CZ')", "check constraint"},
-	} {
-		if _, err := db.Pool().Exec(ctx, tt.stmt); err == nil || !strings.Contains(err.Error(), tt.want) {
-			t.Errorf("%s: err = %v; want one containing %q", tt.stmt, err, tt.want)
+	storetest.RunCaseHistoryKept(t, db, execOn(db), func(clipID, activityID int64) []storetest.Refusal {
+		link := func(seq int, action string) string {
+			return fmt.Sprintf("INSERT INTO clip_links (clip_id, activity_id, seq, action, actor, reason) VALUES (%d, %d, %d, '%s', '100001', '')",
+				clipID, activityID, seq, action)
 		}
-	}
-	if _, err := db.Pool().Exec(ctx, "UPDATE cases SET served_at = '2024-05-04T01:00:00Z'"); err != nil {
-		t.Fatalf("recording a new date: %v", err)
-	}
-	if h, err := db.LinkHistory(ctx, evidock.LinkFilter{CaseID: c.ID}); err != nil || len(h) != 1 || h[0].Action != evidock.LinkSuggest {
-		t.Fatalf("history after the attempts = %+v, %v", h, err)
-	}
+		return []storetest.Refusal{
+			{Stmt: "UPDATE clip_links SET reason = '' WHERE false", Want: "never edited"},
+			{Stmt: "DELETE FROM clip_links WHERE false", Want: "never deleted"},
+			{Stmt: "TRUNCATE clip_links", Want: "never deleted"},
+			{Stmt: "TRUNCATE recorder_assignments", Want: "never deleted"},
+			{Stmt: "DELETE FROM cases WHERE false", Want: "never deleted"},
+			{Stmt: "TRUNCATE cases CASCADE", Want: "never deleted"},
+			{Stmt: link(1, "confirm"), Want: "clip_links_activity_id_clip_id_seq_key"},
+			{Stmt: link(2, "suggest"), Want: "check constraint"},
+			{Stmt: "INSERT INTO units (code, name, level, parent_code) VALUES ('Y', 'y', 'bureau', 'CZ')", Want: "check constraint"},
+		}
+	})
 }
 
-// TestMigration006KeepsData opens a schema that a server before migration
-// 006 left, with clips in it, and adds cases beside them.
 func TestMigration006KeepsData(t *testing.T) {
-	ctx := context.Background()
-	dsn := pgtest.NewSchema(t)
-	old, err := postgres.OpenAt(ctx, dsn, 5)
-	if err != nil {
-		t.Fatal(err)
-	}
-	clip := storetest.NewClip([]byte("old"), "A000001", storetest.OfficerZhang, time.Date(2024, 5, 2, 9, 5, 0, 0, evidock.ChinaTime), 1)
-	registerLegacy(t, old, clip) // as that server did: RegisterClip now stamps unit_code (012)
-	old.Close()
-	db := mustOpenDSN(t, dsn)
-	storetest.SeedOrg(t, db)
-	c := storetest.MustCreateCase(t, db, storetest.NewCase("A-1", storetest.UnitTN1, time.Date(2024, 5, 1, 9, 0, 0, 0, evidock.ChinaTime)))
-	a := storetest.MustCreateActivity(t, db, storetest.NewActivity(c.ID, evidock.ActivityInspection,
-		time.Date(2024, 5, 2, 9, 0, 0, 0, evidock.ChinaTime), time.Date(2024, 5, 2, 10, 0, 0, 0, evidock.ChinaTime), storetest.OfficerZhang))
-	links, err := db.SuggestLinks(ctx, a.ID, evidock.DefaultSuggestMargin)
-	if err != nil || len(links) != 1 || links[0].Clip.Digest != clip.Digest {
-		t.Fatalf("suggestions for a clip registered before 006 = %v, %v", links, err)
-	}
-	if v := appliedVersions(t, db); len(v) < 6 || v[5] != 6 {
-		t.Fatalf("applied versions = %v; want 6 among them", v)
-	}
+	storetest.RunMigration006KeepsData(t, newLegacy(t))
 }
 
 // TestTwoInstancesLink confirms one clip through two servers on one

@@ -3,7 +3,6 @@ package postgres_test
 import (
 	"context"
 	"fmt"
-	"strings"
 	"testing"
 	"time"
 
@@ -15,51 +14,22 @@ import (
 	"evidock/server/translog"
 )
 
-// TestLogIsNeverChanged shows that the database refuses to change or remove
-// the transparency log's rows, as it does the clips'.
+// TestLogIsNeverChanged holds PostgreSQL to storetest's log history, with
+// TRUNCATE, statements that touch no row, and an upsert in its dialect.
 func TestLogIsNeverChanged(t *testing.T) {
-	ctx := context.Background()
 	db := MustOpen(t)
-	for i := range 3 {
-		c := storetest.NewClip(fmt.Appendf(nil, "logged %d", i), "A123456", "100001", time.Date(2024, 5, 1, 9, i, 0, 0, evidock.ChinaTime), i+1)
-		if _, err := db.RegisterClip(ctx, c); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, tt := range []struct{ stmt, want string }{
-		{"UPDATE log_records SET record = 'forged'", "never edited"},
-		{"UPDATE log_records SET record = 'forged' WHERE false", "never edited"},
-		{"DELETE FROM log_records WHERE idx = 2", "never deleted"},
-		{"TRUNCATE log_records", "never deleted"},
-		{"UPDATE log_hashes SET hash = hash", "never edited"},
-		{"DELETE FROM log_hashes", "never deleted"},
-		{"TRUNCATE log_hashes", "never deleted"},
-		{"INSERT INTO log_hashes SELECT * FROM log_hashes ON CONFLICT (id) DO UPDATE SET hash = excluded.hash", "never edited"},
-	} {
-		if _, err := db.Pool().Exec(ctx, tt.stmt); err == nil || !strings.Contains(err.Error(), tt.want) {
-			t.Errorf("%s: err = %v; want one containing %q", tt.stmt, err, tt.want)
-		}
-	}
-	if n, err := db.LogSize(ctx); err != nil || n != 3 {
-		t.Fatalf("LogSize after the attempts = %d, %v; want 3", n, err)
-	}
+	storetest.RunLogKept(t, db, execOn(db), []storetest.Refusal{
+		{Stmt: "UPDATE log_records SET record = 'forged' WHERE false", Want: "never edited"},
+		{Stmt: "TRUNCATE log_records", Want: "never deleted"},
+		{Stmt: "TRUNCATE log_hashes", Want: "never deleted"},
+		{Stmt: "INSERT INTO log_hashes SELECT * FROM log_hashes ON CONFLICT (id) DO UPDATE SET hash = excluded.hash", Want: "never edited"},
+	}...)
 }
 
-// TestRegisterClipIsAtomicWithTheLog shows that a clip whose log entry
-// cannot be written is not registered either.
 func TestRegisterClipIsAtomicWithTheLog(t *testing.T) {
-	ctx := context.Background()
 	db := MustOpen(t)
-	if _, err := db.Pool().Exec(ctx, "INSERT INTO log_hashes (id, hash) VALUES ($1, $2)", tlog.StoredHashIndex(0, 0), make([]byte, 32)); err != nil {
-		t.Fatal(err)
-	}
-	c := storetest.NewClip([]byte("unlogged"), "A123456", "100001", time.Date(2024, 5, 1, 9, 0, 0, 0, evidock.ChinaTime), 1)
-	if _, err := db.RegisterClip(ctx, c); err == nil {
-		t.Fatal("RegisterClip succeeded without its log entry")
-	}
-	if _, err := db.FindClipByDigest(ctx, c.Digest); evidock.ErrorCode(err) != evidock.ENOTFOUND {
-		t.Fatalf("clip after the failed registration: %v; want ENOTFOUND", err)
-	}
+	storetest.RunRegisterAtomicWithLog(t, db, execOn(db),
+		fmt.Sprintf("INSERT INTO log_hashes (id, hash) VALUES (%d, decode(repeat('00', 32), 'hex'))", tlog.StoredHashIndex(0, 0)))
 }
 
 // TestLogCatchUp stands for a rolling upgrade: a server too old to keep the

@@ -40,6 +40,50 @@ func mustOpenDSN(tb testing.TB, dsn string) *postgres.DB {
 	return db
 }
 
+// execOn returns what storetest's suites call to run a statement on db
+// behind the store's back, as a test must to show that the database itself
+// refuses a change.
+func execOn(db *postgres.DB) func(stmt string) error {
+	return func(stmt string) error {
+		_, err := db.Pool().Exec(context.Background(), stmt)
+		return err
+	}
+}
+
+// queryOn returns what storetest's suites call to read what db stored: the
+// first column of every row of a query, as text.
+func queryOn(db *postgres.DB) func(q string) ([]string, error) {
+	return func(q string) ([]string, error) {
+		rows, err := db.Pool().Query(context.Background(), q)
+		if err != nil {
+			return nil, err
+		}
+		return pgx.CollectRows(rows, pgx.RowTo[string])
+	}
+}
+
+// legacyDB is a store on a database an older server may have left, as
+// storetest's tests of migrations reach it.
+type legacyDB struct{ *postgres.DB }
+
+func (db legacyDB) Exec(stmt string) error               { return execOn(db.DB)(stmt) }
+func (db legacyDB) Query(q string) ([]string, error)     { return queryOn(db.DB)(q) }
+func (db legacyDB) RegisterLegacy(c *evidock.Clip) error { return registerLegacy(db.DB, c) }
+func (db legacyDB) Close() error                         { db.DB.Close(); return nil }
+
+// newLegacy returns a new empty schema of the test PostgreSQL, for
+// storetest's tests of migrations to open at any version.
+func newLegacy(t *testing.T) storetest.OpenLegacy {
+	dsn := pgtest.NewSchema(t)
+	return func(upTo int) (storetest.LegacyStore, error) {
+		db, err := postgres.OpenAt(context.Background(), dsn, upTo)
+		if err != nil {
+			return nil, err
+		}
+		return legacyDB{db}, nil
+	}
+}
+
 func TestClipService(t *testing.T) {
 	pgtest.DSN(t) // skip once, not in every subtest
 	storetest.RunClipService(t, func(t *testing.T) evidock.ClipService { return MustOpen(t) })
@@ -55,53 +99,25 @@ func TestRecorderService(t *testing.T) {
 	storetest.RunRecorderService(t, func(t *testing.T) evidock.RecorderService { return MustOpen(t) })
 }
 
-// TestClipsAreNeverChanged shows that the database itself refuses to edit or
-// delete a registered clip (Art. 17), whatever statement is tried.
+// TestClipsAreNeverChanged holds PostgreSQL to storetest's clip history,
+// with what only PostgreSQL can be asked: TRUNCATE, and statements that
+// touch no row, which its statement triggers refuse all the same.
 func TestClipsAreNeverChanged(t *testing.T) {
-	ctx := context.Background()
 	db := MustOpen(t)
-	if _, err := db.CreateStation(ctx, &evidock.Station{ID: "dock-01"}); err != nil {
-		t.Fatal(err)
-	}
-	c := storetest.NewClip([]byte("original footage"), "A123456", "100001", time.Date(2024, 5, 1, 9, 0, 0, 0, evidock.ChinaTime), 1)
-	c.StationID = "dock-01"
-	if _, err := db.RegisterClip(ctx, c); err != nil {
-		t.Fatal(err)
-	}
-	for _, tt := range []struct {
-		name, stmt, want string
-	}{
-		{"update", "UPDATE clips SET size = size + 1", "never edited"},
-		{"update one field", fmt.Sprintf("UPDATE clips SET officer_no = '999999' WHERE id = %d", c.ID), "never edited"},
-		{"update nothing", "UPDATE clips SET size = 1 WHERE false", "never edited"},
-		{"delete", "DELETE FROM clips", "never deleted"},
-		{"delete one", fmt.Sprintf("DELETE FROM clips WHERE id = %d", c.ID), "never deleted"},
-		{"delete nothing", "DELETE FROM clips WHERE false", "never deleted"},
+	storetest.RunClipsNeverChanged(t, db, execOn(db), []storetest.Refusal{
+		{Stmt: "UPDATE clips SET size = 1 WHERE false", Want: "never edited"},
+		{Stmt: "DELETE FROM clips WHERE false", Want: "never deleted"},
 		// CASCADE, because tables that refer to clips (fixity_checks) make
 		// a plain TRUNCATE fail before the trigger is reached.
-		{"truncate", "TRUNCATE clips CASCADE", "never deleted"},
-		{"truncate alone", "TRUNCATE clips", "cannot truncate"},
-		{"truncate the stations", "TRUNCATE stations CASCADE", "never deleted"},
-		{"delete the station", "DELETE FROM stations", "never deleted"}, // migration 011
-		{"upsert", `INSERT INTO clips (blake3, size, object_key, file_name, device_serial, officer_no, started_at,
+		{Stmt: "TRUNCATE clips CASCADE", Want: "never deleted"},
+		{Stmt: "TRUNCATE clips", Want: "cannot truncate"},
+		{Stmt: "TRUNCATE stations CASCADE", Want: "never deleted"},
+		{Stmt: `INSERT INTO clips (blake3, size, object_key, file_name, device_serial, officer_no, started_at,
 			corrected_started_at, seq, kind, ingested_at, registered_at)
 			SELECT blake3, size, object_key, file_name, device_serial, officer_no, started_at,
 			corrected_started_at, seq, kind, ingested_at, registered_at FROM clips
-			ON CONFLICT (blake3) DO UPDATE SET size = 1`, "never edited"},
-		{"update the corrected time", "UPDATE clips SET corrected_started_at = started_at", "never edited"},
-		{"update the mark", "UPDATE clips SET important = true", "never edited"},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := db.Pool().Exec(ctx, tt.stmt)
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Fatalf("%s: err = %v; want one containing %q", tt.stmt, err, tt.want)
-			}
-		})
-	}
-	got, err := db.FindClipByDigest(ctx, c.Digest)
-	if err != nil || got.Size != c.Size || got.OfficerNo != c.OfficerNo || got.StationID != "dock-01" {
-		t.Fatalf("clip after the attempts = %+v, %v; want it unchanged", got, err)
-	}
+			ON CONFLICT (blake3) DO UPDATE SET size = 1`, Want: "never edited"},
+	}...)
 }
 
 // TestMigrationKeepsClipsAndTriggers builds a schema as a server before
@@ -194,48 +210,16 @@ func TestMigrationKeepsClipsAndTriggers(t *testing.T) {
 	}
 }
 
-// TestDockHistory shows that every report is kept, and kept unchanged,
-// while recorders holds only the latest.
+// TestDockHistory holds PostgreSQL to storetest's dock history, docked_at
+// written out as SQLite stores it.
 func TestDockHistory(t *testing.T) {
-	ctx := context.Background()
 	db := MustOpen(t)
-	if _, err := db.CreateStation(ctx, &evidock.Station{ID: "dock-01"}); err != nil {
-		t.Fatal(err)
-	}
-	for i := range 3 {
-		r := storetest.NewRecorder("A123456", "100001", time.Date(2024, 5, 1+i, 9, 0, 0, 0, evidock.ChinaTime))
-		r.BatteryPercent, r.LastStationID = 50+i, "dock-01"
-		if err := db.ReportDock(ctx, r); err != nil {
-			t.Fatal(err)
-		}
-	}
-	rows, err := db.Pool().Query(ctx, `SELECT battery_percent || ' ' || to_char(docked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS') || ' ' || station_id
-		FROM recorder_docks WHERE reported_at IS NOT NULL ORDER BY id`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []string{"50 2024-05-01T01:00:00 dock-01", "51 2024-05-02T01:00:00 dock-01", "52 2024-05-03T01:00:00 dock-01"}
-	if fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Fatalf("recorder_docks = %q; want %q", got, want)
-	}
-	var n int
-	if err := db.Pool().QueryRow(ctx, "SELECT COUNT(*) FROM recorders").Scan(&n); err != nil || n != 1 {
-		t.Fatalf("recorders holds %d rows (%v); want 1", n, err)
-	}
-	for _, tt := range []struct{ stmt, want string }{
-		{"UPDATE recorder_docks SET battery_percent = 0", "never edited"},
-		{"DELETE FROM recorder_docks WHERE false", "never deleted"},
-		{"TRUNCATE recorder_docks", "never deleted"},
-		{"DELETE FROM recorders", "foreign key"},
-	} {
-		if _, err := db.Pool().Exec(ctx, tt.stmt); err == nil || !strings.Contains(err.Error(), tt.want) {
-			t.Errorf("%s: err = %v; want one containing %q", tt.stmt, err, tt.want)
-		}
-	}
+	storetest.RunDockHistoryKept(t, db, execOn(db), queryOn(db),
+		`SELECT battery_percent || ' ' || to_char(docked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"000Z"') || ' ' || station_id
+		FROM recorder_docks WHERE reported_at IS NOT NULL ORDER BY id`,
+		storetest.Refusal{Stmt: "DELETE FROM recorder_docks WHERE false", Want: "never deleted"},
+		storetest.Refusal{Stmt: "TRUNCATE recorder_docks", Want: "never deleted"},
+		storetest.Refusal{Stmt: "DELETE FROM recorders", Want: "foreign key"})
 }
 
 // TestStoredForm pins what lands in the tables: raw digests, token hashes

@@ -1,7 +1,6 @@
 package postgres_test
 
 import (
-	"context"
 	"testing"
 
 	"evidock/server/postgres/pgtest"
@@ -18,9 +17,5 @@ func TestPeopleStore(t *testing.T) {
 // changed event.
 func TestAuditTamper(t *testing.T) {
 	db := MustOpen(t)
-	exec := func(stmt string) error {
-		_, err := db.Pool().Exec(context.Background(), stmt)
-		return err
-	}
-	storetest.RunAuditTamper(t, db, exec, "DROP TRIGGER audit_events_never_updated ON audit_events")
+	storetest.RunAuditTamper(t, db, execOn(db), "DROP TRIGGER audit_events_never_updated ON audit_events")
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -16,51 +15,20 @@ import (
 	"evidock/server/translog"
 )
 
-// TestLogIsNeverChanged shows that the database refuses to change or remove
-// the transparency log's rows, as it does the clips'.
+// TestLogIsNeverChanged holds SQLite to storetest's log history, with the
+// statements only SQLite has.
 func TestLogIsNeverChanged(t *testing.T) {
-	ctx := context.Background()
 	db := MustOpen(t)
-	for i := range 3 {
-		c := storetest.NewClip(fmt.Appendf(nil, "logged %d", i), "A123456", "100001", time.Date(2024, 5, 1, 9, i, 0, 0, evidock.ChinaTime), i+1)
-		if _, err := db.RegisterClip(ctx, c); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, tt := range []struct{ stmt, want string }{
-		{"UPDATE log_records SET record = 'forged'", "never edited"},
-		{"UPDATE log_records SET clip_id = 2 WHERE idx = 0", "never edited"},
-		{"DELETE FROM log_records WHERE idx = 2", "never deleted"},
-		{"INSERT OR REPLACE INTO log_records SELECT * FROM log_records", "never deleted"},
-		{"UPDATE log_hashes SET hash = zeroblob(32)", "never edited"},
-		{"DELETE FROM log_hashes", "never deleted"},
-		{"INSERT OR REPLACE INTO log_hashes SELECT * FROM log_hashes", "never deleted"},
-	} {
-		if _, err := db.SQL().ExecContext(ctx, tt.stmt); err == nil || !strings.Contains(err.Error(), tt.want) {
-			t.Errorf("%s: err = %v; want one containing %q", tt.stmt, err, tt.want)
-		}
-	}
-	if n, err := db.LogSize(ctx); err != nil || n != 3 {
-		t.Fatalf("LogSize after the attempts = %d, %v; want 3", n, err)
-	}
+	storetest.RunLogKept(t, db, execOn(db),
+		storetest.Refusal{Stmt: "INSERT OR REPLACE INTO log_records SELECT * FROM log_records", Want: "never deleted"},
+		storetest.Refusal{Stmt: "UPDATE log_hashes SET hash = zeroblob(32)", Want: "never edited"},
+		storetest.Refusal{Stmt: "INSERT OR REPLACE INTO log_hashes SELECT * FROM log_hashes", Want: "never deleted"})
 }
 
-// TestRegisterClipIsAtomicWithTheLog shows that a clip whose log entry
-// cannot be written is not registered either.
 func TestRegisterClipIsAtomicWithTheLog(t *testing.T) {
-	ctx := context.Background()
 	db := MustOpen(t)
-	// Occupy the place of the next entry's first stored hash.
-	if _, err := db.SQL().ExecContext(ctx, "INSERT INTO log_hashes (id, hash) VALUES (?, zeroblob(32))", tlog.StoredHashIndex(0, 0)); err != nil {
-		t.Fatal(err)
-	}
-	c := storetest.NewClip([]byte("unlogged"), "A123456", "100001", time.Date(2024, 5, 1, 9, 0, 0, 0, evidock.ChinaTime), 1)
-	if _, err := db.RegisterClip(ctx, c); err == nil {
-		t.Fatal("RegisterClip succeeded without its log entry")
-	}
-	if _, err := db.FindClipByDigest(ctx, c.Digest); evidock.ErrorCode(err) != evidock.ENOTFOUND {
-		t.Fatalf("clip after the failed registration: %v; want ENOTFOUND", err)
-	}
+	storetest.RunRegisterAtomicWithLog(t, db, execOn(db),
+		fmt.Sprintf("INSERT INTO log_hashes (id, hash) VALUES (%d, zeroblob(32))", tlog.StoredHashIndex(0, 0)))
 }
 
 // TestLogCatchUp opens a database as a server before migration 004 left it,

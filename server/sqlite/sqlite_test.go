@@ -30,6 +30,58 @@ func MustOpen(tb testing.TB) *sqlite.DB {
 	return db
 }
 
+// execOn returns what storetest's suites call to run a statement on db
+// behind the store's back, as a test must to show that the database itself
+// refuses a change.
+func execOn(db *sqlite.DB) func(stmt string) error {
+	return func(stmt string) error {
+		_, err := db.SQL().ExecContext(context.Background(), stmt)
+		return err
+	}
+}
+
+// queryOn returns what storetest's suites call to read what db stored: the
+// first column of every row of a query, as text.
+func queryOn(db *sqlite.DB) func(q string) ([]string, error) {
+	return func(q string) ([]string, error) {
+		rows, err := db.SQL().QueryContext(context.Background(), q)
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		var got []string
+		for rows.Next() {
+			var v string
+			if err := rows.Scan(&v); err != nil {
+				return nil, err
+			}
+			got = append(got, v)
+		}
+		return got, rows.Err()
+	}
+}
+
+// legacyDB is a store on a database an older server may have left, as
+// storetest's tests of migrations reach it.
+type legacyDB struct{ *sqlite.DB }
+
+func (db legacyDB) Exec(stmt string) error               { return execOn(db.DB)(stmt) }
+func (db legacyDB) Query(q string) ([]string, error)     { return queryOn(db.DB)(q) }
+func (db legacyDB) RegisterLegacy(c *evidock.Clip) error { return registerLegacy(db.DB, c) }
+
+// newLegacy returns a new database file in t's temporary directory, for
+// storetest's tests of migrations to open at any version.
+func newLegacy(t *testing.T) storetest.OpenLegacy {
+	path := filepath.Join(t.TempDir(), "evidock.db")
+	return func(upTo int) (storetest.LegacyStore, error) {
+		db, err := sqlite.OpenAt(context.Background(), path, upTo)
+		if err != nil {
+			return nil, err
+		}
+		return legacyDB{db}, nil
+	}
+}
+
 func TestClipService(t *testing.T) {
 	storetest.RunClipService(t, func(t *testing.T) evidock.ClipService { return MustOpen(t) })
 }
@@ -42,36 +94,13 @@ func TestRecorderService(t *testing.T) {
 	storetest.RunRecorderService(t, func(t *testing.T) evidock.RecorderService { return MustOpen(t) })
 }
 
-// TestClipsAreNeverChanged shows that the database itself refuses to edit or
+// TestClipsAreNeverChanged shows that SQLite itself refuses to edit or
 // delete a registered clip (Art. 17), whatever statement is tried.
 func TestClipsAreNeverChanged(t *testing.T) {
-	ctx := context.Background()
 	db := MustOpen(t)
-	c := storetest.NewClip([]byte("original footage"), "A123456", "100001", time.Date(2024, 5, 1, 9, 0, 0, 0, evidock.ChinaTime), 1)
-	if _, err := db.RegisterClip(ctx, c); err != nil {
-		t.Fatal(err)
-	}
-	for _, tt := range []struct {
-		name, stmt, want string
-	}{
-		{"update", "UPDATE clips SET size = size + 1", "never edited"},
-		{"update one field", "UPDATE clips SET officer_no = '999999' WHERE id = 1", "never edited"},
-		{"delete", "DELETE FROM clips", "never deleted"},
-		{"delete one", "DELETE FROM clips WHERE id = 1", "never deleted"},
-		{"replace", `INSERT OR REPLACE INTO clips SELECT * FROM clips`, "never deleted"},
-		{"upsert", `INSERT INTO clips SELECT * FROM clips WHERE true ON CONFLICT (blake3) DO UPDATE SET size = 1`, "never edited"},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := db.SQL().ExecContext(ctx, tt.stmt)
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Fatalf("%s: err = %v; want one containing %q", tt.stmt, err, tt.want)
-			}
-		})
-	}
-	got, err := db.FindClipByDigest(ctx, c.Digest)
-	if err != nil || got.Size != c.Size || got.OfficerNo != c.OfficerNo {
-		t.Fatalf("clip after the attempts = %+v, %v; want it unchanged", got, err)
-	}
+	storetest.RunClipsNeverChanged(t, db, execOn(db),
+		storetest.Refusal{Stmt: "INSERT OR REPLACE INTO clips SELECT * FROM clips", Want: "never deleted"},
+		storetest.Refusal{Stmt: "INSERT INTO clips SELECT * FROM clips WHERE true ON CONFLICT (blake3) DO UPDATE SET size = 1", Want: "never edited"})
 }
 
 // TestMigrationKeepsClipsAndTriggers builds a database as a server before
@@ -152,57 +181,13 @@ func assertClipsGuarded(t *testing.T, db *sqlite.DB) {
 	}
 }
 
-// TestDockHistory shows that every report is kept, and kept unchanged,
-// while recorders holds only the latest.
+// TestDockHistory shows that SQLite keeps every dock report unchanged,
+// docked_at in its stored form.
 func TestDockHistory(t *testing.T) {
-	ctx := context.Background()
 	db := MustOpen(t)
-	if _, err := db.CreateStation(ctx, &evidock.Station{ID: "dock-01"}); err != nil {
-		t.Fatal(err)
-	}
-	for i := range 3 {
-		r := storetest.NewRecorder("A123456", "100001", time.Date(2024, 5, 1+i, 9, 0, 0, 0, evidock.ChinaTime))
-		r.BatteryPercent, r.LastStationID = 50+i, "dock-01"
-		if err := db.ReportDock(ctx, r); err != nil {
-			t.Fatal(err)
-		}
-	}
-	rows, err := db.SQL().QueryContext(ctx, "SELECT battery_percent, docked_at, station_id, reported_at FROM recorder_docks ORDER BY id")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for rows.Next() {
-		var (
-			battery                     int
-			docked, station, reportedAt string
-		)
-		if err := rows.Scan(&battery, &docked, &station, &reportedAt); err != nil {
-			t.Fatal(err)
-		}
-		if reportedAt == "" {
-			t.Error("a report without its reception time")
-		}
-		got = append(got, fmt.Sprintf("%d %s %s", battery, docked, station))
-	}
-	rows.Close()
-	want := []string{
-		"50 2024-05-01T01:00:00.000000000Z dock-01",
-		"51 2024-05-02T01:00:00.000000000Z dock-01",
-		"52 2024-05-03T01:00:00.000000000Z dock-01",
-	}
-	if fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Fatalf("recorder_docks = %q; want %q", got, want)
-	}
-	var n int
-	if err := db.SQL().QueryRowContext(ctx, "SELECT COUNT(*) FROM recorders").Scan(&n); err != nil || n != 1 {
-		t.Fatalf("recorders holds %d rows (%v); want 1", n, err)
-	}
-	for _, stmt := range []string{"UPDATE recorder_docks SET battery_percent = 0", "DELETE FROM recorder_docks", "DELETE FROM recorders"} {
-		if _, err := db.SQL().ExecContext(ctx, stmt); err == nil {
-			t.Errorf("%s succeeded; want the history kept", stmt)
-		}
-	}
+	storetest.RunDockHistoryKept(t, db, execOn(db), queryOn(db),
+		"SELECT battery_percent || ' ' || docked_at || ' ' || station_id FROM recorder_docks WHERE reported_at <> '' ORDER BY id",
+		storetest.Refusal{Stmt: "DELETE FROM recorders", Want: "FOREIGN KEY"})
 }
 
 func TestPragmas(t *testing.T) {

@@ -1,7 +1,6 @@
 package sqlite_test
 
 import (
-	"context"
 	"testing"
 
 	"evidock/server/storetest"
@@ -11,8 +10,5 @@ import (
 // change a station's revocation, or to delete a station (migration 011).
 func TestStationRevocationKept(t *testing.T) {
 	db := MustOpen(t)
-	storetest.RunStationRevocationKept(t, db, func(stmt string) error {
-		_, err := db.SQL().ExecContext(context.Background(), stmt)
-		return err
-	})
+	storetest.RunStationRevocationKept(t, db, execOn(db))
 }

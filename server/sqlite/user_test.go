@@ -1,7 +1,6 @@
 package sqlite_test
 
 import (
-	"context"
 	"testing"
 
 	"evidock/server/storetest"
@@ -16,9 +15,5 @@ func TestPeopleStore(t *testing.T) {
 // changed event.
 func TestAuditTamper(t *testing.T) {
 	db := MustOpen(t)
-	exec := func(stmt string) error {
-		_, err := db.SQL().ExecContext(context.Background(), stmt)
-		return err
-	}
-	storetest.RunAuditTamper(t, db, exec, "DROP TRIGGER audit_events_never_updated")
+	storetest.RunAuditTamper(t, db, execOn(db), "DROP TRIGGER audit_events_never_updated")
 }

@@ -325,6 +325,52 @@ func RunCaseService(t *testing.T, open func(t *testing.T) CaseStore) {
 	})
 }
 
+// RunCaseHistoryKept shows that the database itself keeps the link
+// history, the recorder assignments and the recorded case dates, and never
+// deletes a case, whatever statement is tried; recording a date the case
+// lacks is the one change allowed. exec runs a statement on s's database;
+// more returns the refusals only that database can be asked for, given the
+// IDs of the clip and the activity the test links.
+func RunCaseHistoryKept(t *testing.T, s LinkStore, exec func(stmt string) error, more func(clipID, activityID int64) []Refusal) {
+	ctx := context.Background()
+	SeedOrg(t, s)
+	c := MustCreateCase(t, s, NewCase("A-1", UnitTN1, time.Date(2024, 5, 1, 9, 0, 0, 0, evidock.ChinaTime)))
+	if _, err := s.RecordCaseDates(ctx, c.Number, evidock.CaseDates{DecidedAt: time.Date(2024, 5, 3, 9, 0, 0, 0, evidock.ChinaTime)}); err != nil {
+		t.Fatal(err)
+	}
+	a := MustCreateActivity(t, s, NewActivity(c.ID, evidock.ActivityInspection,
+		time.Date(2024, 5, 2, 9, 0, 0, 0, evidock.ChinaTime), time.Date(2024, 5, 2, 10, 0, 0, 0, evidock.ChinaTime), OfficerZhang))
+	clip := NewClip([]byte("x"), "A000001", OfficerZhang, time.Date(2024, 5, 2, 9, 5, 0, 0, evidock.ChinaTime), 1)
+	if _, err := s.RegisterClip(ctx, clip); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SuggestLinks(ctx, a.ID, evidock.DefaultSuggestMargin); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AssignRecorder(ctx, &evidock.RecorderAssignment{DeviceSerial: "A000001", OfficerNo: OfficerZhang,
+		From: time.Date(2024, 5, 1, 8, 0, 0, 0, evidock.ChinaTime), AssignedBy: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	// Times are written as SQLite stores them, which PostgreSQL reads too.
+	assertRefused(t, exec, append([]Refusal{
+		{"UPDATE clip_links SET action = 'confirm', actor = '100001'", "never edited"},
+		{"DELETE FROM clip_links", "never deleted"},
+		{"UPDATE recorder_assignments SET officer_no = NULL", "never edited"},
+		{"DELETE FROM recorder_assignments", "never deleted"},
+		{"DELETE FROM cases", "never deleted"},
+		{"UPDATE cases SET decided_at = NULL", "Art. 20"},
+		{"UPDATE cases SET decided_at = '2024-05-04T01:00:00.000000000Z'", "Art. 20"},
+		{"UPDATE cases SET number = 'B-1'", "Art. 20"},
+		{"UPDATE cases SET filed_at = '2024-04-01T01:00:00.000000000Z'", "Art. 20"},
+	}, more(clip.ID, a.ID)...))
+	if err := exec("UPDATE cases SET served_at = '2024-05-04T01:00:00.000000000Z'"); err != nil {
+		t.Fatalf("recording a new date: %v", err)
+	}
+	if h, err := s.LinkHistory(ctx, evidock.LinkFilter{CaseID: c.ID}); err != nil || len(h) != 1 || h[0].Action != evidock.LinkSuggest {
+		t.Fatalf("history after the attempts = %+v, %v", h, err)
+	}
+}
+
 // ruleCodes lists the codes of rules, for comparison.
 func ruleCodes(rules []evidock.RecordingRule) string {
 	codes := []string{}

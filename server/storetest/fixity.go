@@ -280,6 +280,51 @@ func RunFixityStore(t *testing.T, open func(t *testing.T) FixityStore) {
 	})
 }
 
+// RunFixityHistoryKept shows that the database itself refuses to edit or
+// delete a fixity check or an alarm, and lets an open alarm be acknowledged
+// once, and only that. exec runs a statement on s's database; checkFailed
+// is what its error says when an alarm breaks the CHECK that an
+// acknowledgement names who made it; more are the refusals only that
+// database can be asked for.
+func RunFixityHistoryKept(t *testing.T, s FixityStore, exec func(stmt string) error, checkFailed string, more ...Refusal) {
+	ctx := context.Background()
+	c := NewClip([]byte("footage"), "A123456", "100001", day(0, 9), 1)
+	mustRegister(t, s, c)
+	alarm, err := s.RecordCheck(ctx, &fixity.Check{ClipID: c.ID, Result: fixity.Missing, Detail: "gone", CheckedBy: "test"})
+	if err != nil || alarm == nil {
+		t.Fatalf("RecordCheck = %v, %v; want an alarm", alarm, err)
+	}
+	// Times are written as SQLite stores them, which PostgreSQL reads too.
+	assertRefused(t, exec, append([]Refusal{
+		{"UPDATE fixity_checks SET result = 'ok'", "never edited"},
+		{"DELETE FROM fixity_checks", "never deleted"},
+		{"DELETE FROM alarms", "never deleted"},
+		{"UPDATE alarms SET message = 'all fine'", "only acknowledged"},
+		// Closed without saying who.
+		{"UPDATE alarms SET acknowledged_at = '2024-05-02T00:00:00.000000000Z'", checkFailed},
+		{"UPDATE alarms SET acknowledged_by = 'x', acknowledged_at = '2024-05-02T00:00:00.000000000Z', kind = 'other'", "only acknowledged"},
+	}, more...))
+	if err := exec("UPDATE alarms SET acknowledged_by = 'supervisor 100009', acknowledged_at = '2024-05-02T00:00:00.000000000Z'"); err != nil {
+		t.Fatalf("acknowledge: %v", err)
+	}
+	if err := exec("UPDATE alarms SET acknowledged_by = 'someone else', acknowledged_at = '2024-05-03T00:00:00.000000000Z'"); err == nil ||
+		!strings.Contains(err.Error(), "only acknowledged") {
+		t.Fatalf("second acknowledgement: err = %v; want it refused", err)
+	}
+	alarms, err := s.FindAlarms(ctx, fixity.AlarmFilter{})
+	if err != nil || len(alarms) != 1 || alarms[0].Open() || alarms[0].AcknowledgedBy != "supervisor 100009" {
+		t.Fatalf("alarms = %+v, %v; want the one, acknowledged", alarms, err)
+	}
+	if open, err := s.FindAlarms(ctx, fixity.AlarmFilter{Open: true}); err != nil || len(open) != 0 {
+		t.Fatalf("open alarms = %+v, %v; want none", open, err)
+	}
+	// Once acknowledged, the same clip found missing again opens a new
+	// alarm.
+	if again, err := s.RecordCheck(ctx, &fixity.Check{ClipID: c.ID, Result: fixity.Missing, Detail: "still gone", CheckedBy: "test"}); err != nil || again == nil || again.ID == alarm.ID {
+		t.Fatalf("RecordCheck after the acknowledgement = %+v, %v; want a new alarm", again, err)
+	}
+}
+
 // registerN registers n clips with distinct bytes (prefixed by tag, if
 // given) and returns them in registration order.
 func registerN(t *testing.T, svc evidock.ClipService, n int, tag ...string) []*evidock.Clip {

@@ -40,7 +40,7 @@ func NewRecorder(serial, officer string, docked time.Time) *evidock.Recorder {
 // latest report is what FindRecorder answers), ReportDock fills the report
 // with its stored form, FindRecorders lists by device serial, and a
 // malformed report changes nothing. Stores also keep every report in a
-// history that the interface does not show; their own tests check it.
+// history that the interface does not show; RunDockHistoryKept checks it.
 func RunRecorderService(t *testing.T, open func(t *testing.T) evidock.RecorderService) {
 	ctx := context.Background()
 
@@ -216,6 +216,47 @@ func RunRecorderService(t *testing.T, open func(t *testing.T) evidock.RecorderSe
 		}
 		assertSerials(t, svc, "", []string{"A123456"})
 	})
+}
+
+// DockStore is a registry store of recorders and the stations they dock
+// at.
+type DockStore interface {
+	evidock.StationService
+	evidock.RecorderService
+}
+
+// RunDockHistoryKept shows that every dock report is kept, and kept
+// unchanged, while recorders holds only the latest. exec runs a statement
+// on s's database and query returns the first column of every row a query
+// gives, as text; docks is the query that lists recorder_docks in ID order
+// as "battery docked_at station_id", docked_at as SQLite stores it (UTC,
+// nanoseconds), leaving out reports without their reception time. more are
+// the refusals only that database can be asked for.
+func RunDockHistoryKept(t *testing.T, s DockStore, exec func(stmt string) error, query func(q string) ([]string, error), docks string, more ...Refusal) {
+	ctx := context.Background()
+	if _, err := s.CreateStation(ctx, &evidock.Station{ID: "dock-01"}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		r := NewRecorder("A123456", "100001", day(i, 9))
+		r.BatteryPercent, r.LastStationID = 50+i, "dock-01"
+		mustReport(t, s, r)
+	}
+	want := []string{
+		"50 2024-05-01T01:00:00.000000000Z dock-01",
+		"51 2024-05-02T01:00:00.000000000Z dock-01",
+		"52 2024-05-03T01:00:00.000000000Z dock-01",
+	}
+	if got, err := query(docks); err != nil || fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("recorder_docks = %q, %v; want %q", got, err, want)
+	}
+	if n, err := query("SELECT COUNT(*) FROM recorders"); err != nil || fmt.Sprint(n) != "[1]" {
+		t.Fatalf("recorders holds %v rows (%v); want 1", n, err)
+	}
+	assertRefused(t, exec, append([]Refusal{
+		{"UPDATE recorder_docks SET battery_percent = 0", "never edited"},
+		{"DELETE FROM recorder_docks", "never deleted"},
+	}, more...))
 }
 
 func mustReport(t *testing.T, svc evidock.RecorderService, r *evidock.Recorder) {

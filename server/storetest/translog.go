@@ -334,6 +334,46 @@ func AssertConcurrentLog(t *testing.T, stores []LogStore, workers, perWorker int
 	}
 }
 
+// RunLogKept shows that the database itself refuses to change or remove
+// the transparency log's rows, as it does the clips'. exec runs a
+// statement on s's database; more are the refusals only that database can
+// be asked for.
+func RunLogKept(t *testing.T, s LogStore, exec func(stmt string) error, more ...Refusal) {
+	ctx := context.Background()
+	for i := range 3 {
+		mustRegister(t, s, NewClip(fmt.Appendf(nil, "logged %d", i), "A123456", "100001", day(0, 9).Add(time.Duration(i)*time.Minute), i+1))
+	}
+	assertRefused(t, exec, append([]Refusal{
+		{"UPDATE log_records SET record = 'forged'", "never edited"},
+		{"UPDATE log_records SET clip_id = 2 WHERE idx = 0", "never edited"},
+		{"DELETE FROM log_records WHERE idx = 2", "never deleted"},
+		{"UPDATE log_hashes SET hash = hash", "never edited"},
+		{"DELETE FROM log_hashes", "never deleted"},
+	}, more...))
+	if n, err := s.LogSize(ctx); err != nil || n != 3 {
+		t.Fatalf("LogSize after the attempts = %d, %v; want 3", n, err)
+	}
+}
+
+// RunRegisterAtomicWithLog shows that a clip whose log entry cannot be
+// written is not registered either. exec runs a statement on s's
+// database; occupyFirstHash is the statement that stores a hash where the
+// log's first entry puts its first (tlog.StoredHashIndex(0, 0)), which no
+// store method can do.
+func RunRegisterAtomicWithLog(t *testing.T, s LogStore, exec func(stmt string) error, occupyFirstHash string) {
+	ctx := context.Background()
+	if err := exec(occupyFirstHash); err != nil {
+		t.Fatalf("%s: %v", occupyFirstHash, err)
+	}
+	c := NewClip([]byte("unlogged"), "A123456", "100001", day(0, 9), 1)
+	if _, err := s.RegisterClip(ctx, c); err == nil {
+		t.Fatal("RegisterClip succeeded without its log entry")
+	}
+	if _, err := s.FindClipByDigest(ctx, c.Digest); evidock.ErrorCode(err) != evidock.ENOTFOUND {
+		t.Fatalf("clip after the failed registration: %v; want ENOTFOUND", err)
+	}
+}
+
 // registerLogClips registers n clips, the first with an unusual file name
 // and no station, and returns them as stored.
 func registerLogClips(t *testing.T, store LogStore, n int) []*evidock.Clip {
