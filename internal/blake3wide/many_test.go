@@ -1,0 +1,88 @@
+//go:build amd64
+
+package blake3wide
+
+import (
+	"encoding/binary"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/zeebo/blake3"
+)
+
+var testIV = [8]uint32{0x6A09E667, 0xBB67AE85, 0x3C6EF372, 0xA54FF53A, 0x510E527F, 0x9B05688C, 0x1F83D9AB, 0x5BE0CD19}
+
+func cvBytes(cv [8]uint32) []byte {
+	b := make([]byte, 32)
+	for j, w := range cv {
+		binary.LittleEndian.PutUint32(b[4*j:], w)
+	}
+	return b
+}
+
+// TestKernelChunkRoots hashes 16 one-chunk inputs as roots in one call: each
+// lane's output is then that input's BLAKE3 digest.
+func TestKernelChunkRoots(t *testing.T) {
+	if !haveAVX512 {
+		t.Skip("no AVX-512 on this CPU")
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	in := make([]byte, 16*1024)
+	for i := range in {
+		in[i] = byte(rng.Uint32())
+	}
+	var counters [2][16]uint32
+	var out [16][8]uint32
+	hashMany16AVX512(&in[0], 1024, 16, &testIV, &counters, 0, 1, 2|8, &out)
+	for i := range 16 {
+		want := blake3.Sum256(in[i*1024 : (i+1)*1024])
+		if got := cvBytes(out[i]); string(got) != string(want[:]) {
+			t.Errorf("lane %d: %x, want %x", i, got, want)
+		}
+	}
+}
+
+// TestKernelParents hashes 16 two-chunk inputs: their chunks in two calls
+// (counters 0 and 1), then their roots as parents in a third.
+func TestKernelParents(t *testing.T) {
+	if !haveAVX512 {
+		t.Skip("no AVX-512 on this CPU")
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	in := make([]byte, 16*2048)
+	for i := range in {
+		in[i] = byte(rng.Uint32())
+	}
+	var zero, one [2][16]uint32
+	for i := range 16 {
+		one[0][i] = 1
+	}
+	var left, right [16][8]uint32
+	hashMany16AVX512(&in[0], 2048, 16, &testIV, &zero, 0, 1, 2, &left)
+	hashMany16AVX512(&in[1024], 2048, 16, &testIV, &one, 0, 1, 2, &right)
+	blocks := make([]byte, 0, 16*64)
+	for i := range 16 {
+		blocks = append(append(blocks, cvBytes(left[i])...), cvBytes(right[i])...)
+	}
+	var roots [16][8]uint32
+	hashMany16AVX512(&blocks[0], 64, 1, &testIV, &zero, 4|8, 0, 0, &roots)
+	for i := range 16 {
+		want := blake3.Sum256(in[i*2048 : (i+1)*2048])
+		if got := cvBytes(roots[i]); string(got) != string(want[:]) {
+			t.Errorf("lane %d: %x, want %x", i, got, want)
+		}
+	}
+}
+
+func BenchmarkKernelChunks(b *testing.B) {
+	if !haveAVX512 {
+		b.Skip("no AVX-512 on this CPU")
+	}
+	in := make([]byte, 16*1024)
+	var counters [2][16]uint32
+	var out [16][8]uint32
+	b.SetBytes(int64(len(in)))
+	for b.Loop() {
+		hashMany16AVX512(&in[0], 1024, 16, &testIV, &counters, 0, 1, 2, &out)
+	}
+}
