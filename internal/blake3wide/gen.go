@@ -3,8 +3,9 @@
 // gen writes many_amd64.s, the AVX-512 kernel of hashMany16: go run gen.go.
 // Lane i of every vector register holds one word of chunk (or parent) i's
 // state, so one pass of the rounds compresses a block of 16 inputs at once.
-// Z0-Z15 hold the state v0-v15 and Z16-Z31 the block's message words; the
-// rounds need no other vector register.
+// The block's 16 message words and the state's 16 words take all 32
+// vector registers: Z0-Z7 hold the chaining value v0-v7 from block to
+// block, and transpose places the rest.
 package main
 
 import (
@@ -67,21 +68,17 @@ func main() {
 	p("\tJNE notlast")
 	p("\tORL R11, R12")
 	p("notlast:")
-	p("\t// Gather word w of the block of every lane: lane i's block is at SI+i*stride.")
-	p("\tVPBROADCASTD DX, Z8")
-	p("\tVPMULLD lanes<>(SB), Z8, Z8")
-	for w := range 16 {
-		p("\tKXNORW K0, K0, K1")
-		p("\tVPGATHERDD %d(SI)(Z8*1), K1, Z%d", 4*w, 16+w)
-	}
+	p("\t// Load lane i's block from SI+i*stride, and transpose: word w of")
+	p("\t// every lane into one register.")
+	mreg, vreg := transpose(p)
 	for i := range 4 {
-		p("\tVPBROADCASTD iv<>+%d(SB), Z%d", 4*i, 8+i)
+		p("\tVPBROADCASTD iv<>+%d(SB), Z%d", 4*i, vreg[8+i])
 	}
-	p("\tVMOVDQU32 0(R8), Z12")
-	p("\tVMOVDQU32 64(R8), Z13")
+	p("\tVMOVDQU32 0(R8), Z%d", vreg[12])
+	p("\tVMOVDQU32 64(R8), Z%d", vreg[13])
 	p("\tMOVL $64, R13")
-	p("\tVPBROADCASTD R13, Z14")
-	p("\tVPBROADCASTD R12, Z15")
+	p("\tVPBROADCASTD R13, Z%d", vreg[14])
+	p("\tVPBROADCASTD R12, Z%d", vreg[15])
 	m := [16]int{}
 	for i := range m {
 		m[i] = i
@@ -89,8 +86,8 @@ func main() {
 	for r := range 7 {
 		p("\t// Round %d.", r+1)
 		// The four G of a half round are independent; interleave them.
-		g4(p, [4][4]int{{0, 4, 8, 12}, {1, 5, 9, 13}, {2, 6, 10, 14}, {3, 7, 11, 15}}, [4][2]int{{m[0], m[1]}, {m[2], m[3]}, {m[4], m[5]}, {m[6], m[7]}})
-		g4(p, [4][4]int{{0, 5, 10, 15}, {1, 6, 11, 12}, {2, 7, 8, 13}, {3, 4, 9, 14}}, [4][2]int{{m[8], m[9]}, {m[10], m[11]}, {m[12], m[13]}, {m[14], m[15]}})
+		g4(p, vreg, mreg, [4][4]int{{0, 4, 8, 12}, {1, 5, 9, 13}, {2, 6, 10, 14}, {3, 7, 11, 15}}, [4][2]int{{m[0], m[1]}, {m[2], m[3]}, {m[4], m[5]}, {m[6], m[7]}})
+		g4(p, vreg, mreg, [4][4]int{{0, 5, 10, 15}, {1, 6, 11, 12}, {2, 7, 8, 13}, {3, 4, 9, 14}}, [4][2]int{{m[8], m[9]}, {m[10], m[11]}, {m[12], m[13]}, {m[14], m[15]}})
 		var next [16]int
 		for i := range next {
 			next[i] = m[schedule[i]]
@@ -99,7 +96,7 @@ func main() {
 	}
 	p("\t// The chaining value is the first half of the output.")
 	for i := range 8 {
-		p("\tVPXORD Z%d, Z%d, Z%d", 8+i, i, i)
+		p("\tVPXORD Z%d, Z%d, Z%d", vreg[8+i], i, i)
 	}
 	p("\tADDQ $64, SI")
 	p("\tINCQ BX")
@@ -122,16 +119,90 @@ func main() {
 	}
 }
 
-// g4 writes four independent applications of G, step by step side by side:
-// on the state words v[k] = a, b, c, d with message words x, y.
-func g4(p func(string, ...any), v [4][4]int, msg [4][2]int) {
+// transpose writes the loads of the 16 lanes' blocks and their transpose,
+// and returns where it left each message word (mreg[w]) and which registers
+// the state words take (vreg; v0-v7, the chaining value, stay in Z0-Z7).
+// Registers are taken as they fall free and the rounds follow the mapping;
+// the loop body is the same code for every block, so the mapping holds for
+// every block.
+func transpose(p func(string, ...any)) (mreg, vreg [16]int) {
+	var free []int
+	for r := 8; r < 32; r++ {
+		free = append(free, r)
+	}
+	alloc := func() int { r := free[0]; free = free[1:]; return r }
+	release := func(rs ...int) { free = append(free, rs...) }
+	var rows [16]int
+	p("\tMOVQ SI, R14")
+	for i := range rows {
+		rows[i] = alloc()
+		p("\tVMOVDQU32 (R14), Z%d", rows[i])
+		if i < 15 {
+			p("\tADDQ DX, R14")
+		}
+	}
+	// Within each 128-bit quarter: dwords of row pairs, then qwords of
+	// pairs of pairs. x[g][j] then holds, in quarter k, word 4k+j of rows
+	// 4g..4g+3.
+	var x [4][4]int
+	for g := range 4 {
+		var t [4]int // rows 4g,4g+1 low and high; rows 4g+2,4g+3 low and high
+		for h := range 2 {
+			a, b := rows[4*g+2*h], rows[4*g+2*h+1]
+			t[2*h], t[2*h+1] = alloc(), alloc()
+			p("\tVPUNPCKLDQ Z%d, Z%d, Z%d", b, a, t[2*h])
+			p("\tVPUNPCKHDQ Z%d, Z%d, Z%d", b, a, t[2*h+1])
+			release(a, b)
+		}
+		for h := range 2 { // h=0: words 0 and 1 of each quarter; h=1: 2 and 3
+			lo, hi := t[h], t[2+h]
+			x[g][2*h], x[g][2*h+1] = alloc(), alloc()
+			p("\tVPUNPCKLQDQ Z%d, Z%d, Z%d", hi, lo, x[g][2*h])
+			p("\tVPUNPCKHQDQ Z%d, Z%d, Z%d", hi, lo, x[g][2*h+1])
+			release(lo, hi)
+		}
+	}
+	// Then a 4x4 transpose of quarters: word 4k+j of the 16 rows is
+	// quarter k of x[0][j], x[1][j], x[2][j] and x[3][j].
+	for j := range 4 {
+		a, b, c, d := x[0][j], x[1][j], x[2][j], x[3][j]
+		e0, e1, f0, f1 := alloc(), alloc(), alloc(), alloc()
+		p("\tVSHUFI32X4 $0x88, Z%d, Z%d, Z%d", b, a, e0) // a0 a2 b0 b2
+		p("\tVSHUFI32X4 $0xdd, Z%d, Z%d, Z%d", b, a, e1) // a1 a3 b1 b3
+		p("\tVSHUFI32X4 $0x88, Z%d, Z%d, Z%d", d, c, f0) // c0 c2 d0 d2
+		p("\tVSHUFI32X4 $0xdd, Z%d, Z%d, Z%d", d, c, f1) // c1 c3 d1 d3
+		release(a, b, c, d)
+		for k, src := range [4][2]int{{e0, f0}, {e1, f1}, {e0, f0}, {e1, f1}} {
+			imm := 0x88 // quarters 0 and 2 of the pair: k = 0, 1
+			if k >= 2 {
+				imm = 0xdd // quarters 1 and 3: k = 2, 3
+			}
+			mreg[4*k+j] = alloc()
+			p("\tVSHUFI32X4 $0x%02x, Z%d, Z%d, Z%d", imm, src[1], src[0], mreg[4*k+j])
+		}
+		release(e0, e1, f0, f1)
+	}
+	for i := range 8 {
+		vreg[i] = i
+	}
+	if len(free) != 8 {
+		log.Fatalf("transpose left %d registers free, want 8", len(free))
+	}
+	copy(vreg[8:], free)
+	return mreg, vreg
+}
+
+// g4 writes four independent applications of G, step by step side by side,
+// on the state words v[k] = a, b, c, d with message words msg[k], in the
+// registers vreg and mreg name.
+func g4(p func(string, ...any), vreg, mreg [16]int, v [4][4]int, msg [4][2]int) {
 	step := func(f func(k int)) {
 		for k := range 4 {
 			f(k)
 		}
 	}
-	z := func(i int) string { return fmt.Sprintf("Z%d", i) }
-	mz := func(i int) string { return fmt.Sprintf("Z%d", 16+i) }
+	z := func(i int) string { return fmt.Sprintf("Z%d", vreg[i]) }
+	mz := func(i int) string { return fmt.Sprintf("Z%d", mreg[i]) }
 	half := func(x int, r1, r2 int) {
 		step(func(k int) { a, b := v[k][0], v[k][1]; p("\tVPADDD %s, %s, %s", z(b), z(a), z(a)) })
 		step(func(k int) { a := v[k][0]; p("\tVPADDD %s, %s, %s", mz(msg[k][x]), z(a), z(a)) })
