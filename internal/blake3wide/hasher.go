@@ -45,9 +45,28 @@ type Hasher struct {
 	// buf holds the input after the pending subtree, less than a subtree.
 	buf []byte
 
-	// cvBuf is scratch space for the CVs of a batch of subtrees, as the
-	// little-endian bytes the kernel reads parent blocks from.
-	cvBuf []byte
+	scratch *kernelScratch
+}
+
+// kernelScratch holds what the kernel reads and writes through pointers. A
+// call through a function variable makes its arguments escape, so keeping
+// them in the (heap) Hasher avoids an allocation per call.
+type kernelScratch struct {
+	out      [16][8]uint32
+	counters [2][16]uint32
+	// cvs holds the CVs of a batch of subtrees as the little-endian bytes
+	// the kernel reads parent blocks from.
+	cvs [maxBatch * subtreeChunks * 32]byte
+}
+
+// zeroCounters are the block counters of parent nodes.
+var zeroCounters [2][16]uint32
+
+func (h *Hasher) kernelScratch() *kernelScratch {
+	if h.scratch == nil {
+		h.scratch = new(kernelScratch)
+	}
+	return h.scratch
 }
 
 var _ hash.Hash = (*Hasher)(nil)
@@ -110,17 +129,14 @@ func (h *Hasher) hashSubtrees(data []byte) {
 		h.stack.push(parentCV(&h.pendingBlock), subtreeLog)
 		h.pending = false
 	}
-	if h.cvBuf == nil {
-		h.cvBuf = make([]byte, maxBatch*subtreeChunks*32)
-	}
-	cvs := h.cvBuf
+	sc := h.kernelScratch()
+	cvs := sc.cvs[:]
 	first := h.stack.chunks
-	var out [16][8]uint32
 	for g := range batch * subtreeChunks / 16 {
-		counters := laneCounters(first + uint64(16*g))
-		hashMany16(&data[16*chunkLen*g], chunkLen, chunkLen/blockLen, &iv, &counters, 0, flagChunkStart, flagChunkEnd, &out)
-		for i := range out {
-			storeCV(cvs[32*(16*g+i):], &out[i])
+		sc.counters = laneCounters(first + uint64(16*g))
+		hashMany16(&data[16*chunkLen*g], chunkLen, chunkLen/blockLen, &iv, &sc.counters, 0, flagChunkStart, flagChunkEnd, &sc.out)
+		for i := range sc.out {
+			storeCV(cvs[32*(16*g+i):], &sc.out[i])
 		}
 	}
 	kernelMin := 16
@@ -130,7 +146,7 @@ func (h *Hasher) hashSubtrees(data []byte) {
 	// Subtrees lie side by side, so each level of the batch is contiguous;
 	// stop when every subtree is down to its top node's two children.
 	for nodes := batch * subtreeChunks; nodes > 2*batch; nodes /= 2 {
-		reduceLevel(cvs, nodes/2, kernelMin)
+		reduceLevel(cvs, nodes/2, kernelMin, &sc.out)
 	}
 	for s := range batch {
 		block := loadBlock(cvs[64*s:])
@@ -147,13 +163,11 @@ func (h *Hasher) hashSubtrees(data []byte) {
 // parents' CVs, in place: parent i reads bytes [64i, 64i+64) and writes
 // [32i, 32i+32), which no later parent reads. cvs must hold at least 1024
 // bytes, as the kernel's unused lanes read up to there.
-func reduceLevel(cvs []byte, parents, kernelMin int) {
+func reduceLevel(cvs []byte, parents, kernelMin int, out *[16][8]uint32) {
 	if parents >= kernelMin {
-		var zeroCounters [2][16]uint32
-		var out [16][8]uint32
 		for g := 0; 16*g < parents; g++ {
 			_ = cvs[1024*g+1023]
-			hashMany16(&cvs[1024*g], 2*32, 1, &iv, &zeroCounters, flagParent, 0, 0, &out)
+			hashMany16(&cvs[1024*g], 2*32, 1, &iv, &zeroCounters, flagParent, 0, 0, out)
 			for i := 0; i < 16 && 16*g+i < parents; i++ {
 				storeCV(cvs[32*(16*g+i):], &out[i])
 			}
@@ -190,7 +204,7 @@ func (h *Hasher) digest(tail []byte) [32]byte {
 		if h.pending {
 			stack.push(parentCV(&h.pendingBlock), subtreeLog)
 		}
-		last = hashTail(&stack, tail)
+		last = h.hashTail(&stack, tail)
 	case h.pending:
 		last = parentOutput(&h.pendingBlock)
 	default:
@@ -206,13 +220,13 @@ func (h *Hasher) digest(tail []byte) [32]byte {
 
 // hashTail pushes all chunks of tail (non-empty) but the last onto stack and
 // returns the last, which may still become the root.
-func hashTail(stack *cvStack, tail []byte) output {
-	var out [16][8]uint32
+func (h *Hasher) hashTail(stack *cvStack, tail []byte) output {
 	for len(tail) > 16*chunkLen {
-		counters := laneCounters(stack.chunks)
-		hashMany16(&tail[0], chunkLen, chunkLen/blockLen, &iv, &counters, 0, flagChunkStart, flagChunkEnd, &out)
-		for i := range out {
-			stack.push(out[i], 0)
+		sc := h.kernelScratch()
+		sc.counters = laneCounters(stack.chunks)
+		hashMany16(&tail[0], chunkLen, chunkLen/blockLen, &iv, &sc.counters, 0, flagChunkStart, flagChunkEnd, &sc.out)
+		for i := range sc.out {
+			stack.push(sc.out[i], 0)
 		}
 		tail = tail[16*chunkLen:]
 	}

@@ -299,3 +299,28 @@ func BenchmarkHasher(b *testing.B) { benchmarkWrites(b, New()) }
 
 // BenchmarkZeebo is the same workload on github.com/zeebo/blake3.
 func BenchmarkZeebo(b *testing.B) { benchmarkWrites(b, blake3.New()) }
+
+// BenchmarkNarrowLevels measures from how many parents on a level a kernel
+// call beats scalar compressions, with writes of one subtree (levels of 8,
+// 4 and 2 parents) and of a 4-subtree batch (one level of 8).
+func BenchmarkNarrowLevels(b *testing.B) {
+	saved := narrowLevelKernelMin
+	defer func() { narrowLevelKernelMin = saved }()
+	for _, write := range []int{subtreeBytes, maxBatch * subtreeBytes} {
+		for _, m := range []int{2, 4, 8, 16} {
+			b.Run(fmt.Sprintf("write=%dK/kernelMin=%d", write>>10, m), func(b *testing.B) {
+				narrowLevelKernelMin = m
+				buf := testData()[:write]
+				h := New()
+				b.SetBytes(benchBytes)
+				for b.Loop() {
+					h.Reset()
+					for range benchBytes / write {
+						h.Write(buf)
+					}
+					h.Sum(nil)
+				}
+			})
+		}
+	}
+}
