@@ -3,10 +3,13 @@ package evidock
 import (
 	"encoding/hex"
 	"fmt"
+	"hash"
 	"io"
 	"sync"
 
 	"github.com/zeebo/blake3"
+
+	"evidock/internal/blake3wide"
 )
 
 // DigestSize is the length in bytes of a BLAKE3-256 digest.
@@ -48,11 +51,20 @@ func ParseDigest(s string) (Digest, error) {
 	return d, nil
 }
 
-// Hasher computes a Digest over bytes written to it.
-type Hasher struct{ h *blake3.Hasher }
+// Hasher computes a Digest over bytes written to it. Where the CPU has
+// AVX-512 it runs internal/blake3wide, which compresses 16 chunks at once
+// and hashes about twice as fast on one core as zeebo/blake3, whose widest
+// code is AVX2 (make bench); elsewhere zeebo/blake3. Both compute the same
+// BLAKE3, checked against each other in blake3wide's tests.
+type Hasher struct{ h hash.Hash }
 
 // NewHasher returns a Hasher ready for writing.
-func NewHasher() *Hasher { return &Hasher{h: blake3.New()} }
+func NewHasher() *Hasher {
+	if blake3wide.Accelerated() {
+		return &Hasher{h: blake3wide.New()}
+	}
+	return &Hasher{h: blake3.New()}
+}
 
 // Write adds p to the hash; it never returns an error.
 func (h *Hasher) Write(p []byte) (int, error) { return h.h.Write(p) }

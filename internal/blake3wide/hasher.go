@@ -6,7 +6,6 @@ package blake3wide
 import (
 	"encoding/binary"
 	"hash"
-	"reflect"
 )
 
 const (
@@ -26,10 +25,10 @@ const (
 )
 
 // narrowLevelKernelMin is the smallest number of parents of one level worth
-// a kernel call (which always computes 16 lanes) when the kernel is not the
-// generic one; below it, and for the generic kernel below 16, scalar
-// compressions are cheaper.
-var narrowLevelKernelMin = 4
+// a kernel call, which always computes 16 lanes: for the generic kernel
+// that is 16, below which scalar compressions are cheaper; the assembly
+// kernel lowers it (many_amd64.go).
+var narrowLevelKernelMin = 16
 
 // Hasher computes the unkeyed 32-byte BLAKE3 digest. The zero value is ready
 // to use.
@@ -139,14 +138,10 @@ func (h *Hasher) hashSubtrees(data []byte) {
 			storeCV(cvs[32*(16*g+i):], &sc.out[i])
 		}
 	}
-	kernelMin := 16
-	if !kernelIsGeneric() {
-		kernelMin = narrowLevelKernelMin
-	}
 	// Subtrees lie side by side, so each level of the batch is contiguous;
 	// stop when every subtree is down to its top node's two children.
 	for nodes := batch * subtreeChunks; nodes > 2*batch; nodes /= 2 {
-		reduceLevel(cvs, nodes/2, kernelMin, &sc.out)
+		reduceLevel(cvs, nodes/2, narrowLevelKernelMin, &sc.out)
 	}
 	for s := range batch {
 		block := loadBlock(cvs[64*s:])
@@ -179,12 +174,6 @@ func reduceLevel(cvs []byte, parents, kernelMin int, out *[16][8]uint32) {
 		cv := parentCV(&block)
 		storeCV(cvs[32*i:], &cv)
 	}
-}
-
-// kernelIsGeneric reports whether hashMany16 is the pure-Go kernel, whose
-// cost grows with all 16 lanes even when few are used.
-func kernelIsGeneric() bool {
-	return reflect.ValueOf(hashMany16).Pointer() == reflect.ValueOf(hashMany16Generic).Pointer()
 }
 
 // Sum appends the digest of the input so far to b; the state is unchanged,

@@ -86,3 +86,35 @@ func BenchmarkKernelChunks(b *testing.B) {
 		hashMany16AVX512(&in[0], 1024, 16, &testIV, &counters, 0, 1, 2, &out)
 	}
 }
+
+// TestKernelMatchesGeneric compares the kernel with the Go reference on
+// random blocks, strides, counters and flags.
+func TestKernelMatchesGeneric(t *testing.T) {
+	if !haveAVX512 {
+		t.Skip("no AVX-512 on this CPU")
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for range 200 {
+		stride := uintptr(64 * (1 + rng.IntN(20)))
+		nblocks := uint64(rng.IntN(17))
+		in := make([]byte, 16*int(stride)+int(nblocks)*64)
+		for i := range in {
+			in[i] = byte(rng.Uint32())
+		}
+		var key [8]uint32
+		var counters [2][16]uint32
+		for i := range key {
+			key[i] = rng.Uint32()
+		}
+		for i := range 16 {
+			counters[0][i], counters[1][i] = rng.Uint32(), rng.Uint32()
+		}
+		flags, first, last := rng.Uint32()&15, rng.Uint32()&15, rng.Uint32()&15
+		var got, want [16][8]uint32
+		hashMany16AVX512(&in[0], stride, nblocks, &key, &counters, flags, first, last, &got)
+		hashMany16Generic(&in[0], stride, nblocks, &key, &counters, flags, first, last, &want)
+		if got != want {
+			t.Fatalf("stride %d, %d blocks, flags %d/%d/%d: kernel %x, want %x", stride, nblocks, flags, first, last, got, want)
+		}
+	}
+}
