@@ -2,6 +2,8 @@ package blake3wide
 
 import "golang.org/x/sys/cpu"
 
+//go:generate go run gen.go
+
 // haveAVX512 says whether this CPU runs the kernel of many_amd64.s, which
 // needs AVX-512 Foundation only (VPRORD, the shuffles, scatters).
 var haveAVX512 = cpu.X86.HasAVX512F

@@ -3,8 +3,12 @@
 package blake3wide
 
 import (
+	"bytes"
 	"encoding/binary"
 	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"testing"
 
 	"github.com/zeebo/blake3"
@@ -116,5 +120,24 @@ func TestKernelMatchesGeneric(t *testing.T) {
 		if got != want {
 			t.Fatalf("stride %d, %d blocks, flags %d/%d/%d: kernel %x, want %x", stride, nblocks, flags, first, last, got, want)
 		}
+	}
+}
+
+// TestGenerated checks that many_amd64.s is what gen.go writes now.
+func TestGenerated(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "many_amd64.s")
+	if b, err := exec.Command("go", "run", "gen.go", "-out", out).CombinedOutput(); err != nil {
+		t.Fatalf("go run gen.go: %v\n%s", err, b)
+	}
+	want, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile("many_amd64.s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatal("many_amd64.s differs from what gen.go writes: run go generate ./internal/blake3wide")
 	}
 }
