@@ -45,6 +45,7 @@ FUZZ_TARGETS = \
 	./server/http:FuzzDecodeLinkChange \
 	./server/translog:FuzzParseRecord \
 	./server/translog:FuzzParseCheckpoint \
+	./internal/blake3wide:FuzzHasher \
 	./firmware-bridge/sim:FuzzReadMP4Info \
 	./firmware-bridge/sim:FuzzParseSize \
 	./firmware-bridge/protocol:FuzzDecodeFrame \
