@@ -100,12 +100,9 @@ func (h *Hasher) Write(p []byte) (int, error) {
 		}
 	}
 	p = h.writeSubtrees(p)
-	if len(p) > 0 {
-		if h.buf == nil {
-			h.buf = make([]byte, 0, subtreeBytes)
-		}
-		h.buf = append(h.buf, p...)
-	}
+	// The tail buffer grows as it fills, so that hashing a few bytes does
+	// not allocate a whole subtree's worth.
+	h.buf = append(h.buf, p...)
 	return n, nil
 }
 
