@@ -66,6 +66,16 @@ func NewHasher() *Hasher {
 	return &Hasher{h: blake3.New()}
 }
 
+// HashImplementation names the BLAKE3 code NewHasher runs on this CPU, for
+// the agent's start-up log and the benchmark's report: ingest speed depends
+// on it.
+func HashImplementation() string {
+	if blake3wide.Accelerated() {
+		return "internal/blake3wide (AVX-512)"
+	}
+	return "zeebo/blake3"
+}
+
 // Write adds p to the hash; it never returns an error.
 func (h *Hasher) Write(p []byte) (int, error) { return h.h.Write(p) }
 

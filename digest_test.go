@@ -1,8 +1,12 @@
 package evidock_test
 
 import (
+	"bytes"
+	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"github.com/zeebo/blake3"
 
 	"evidock"
 )
@@ -22,6 +26,27 @@ func TestDigestKnownVectors(t *testing.T) {
 		back, err := evidock.ParseDigest(strings.ToUpper(tt.want))
 		if err != nil || back != d {
 			t.Errorf("ParseDigest round trip: %v, %v", back, err)
+		}
+	}
+}
+
+// TestHasherMatchesZeebo checks that whichever BLAKE3 code NewHasher runs
+// on this CPU gives zeebo/blake3's digest, written in the 1 MiB pieces the
+// agent writes and in odd ones.
+func TestHasherMatchesZeebo(t *testing.T) {
+	t.Logf("NewHasher runs %s", evidock.HashImplementation())
+	data := make([]byte, 3<<20+17)
+	rand.NewChaCha8([32]byte{7}).Read(data)
+	want := evidock.Digest(blake3.Sum256(data))
+	for _, piece := range []int{1 << 20, 65536 + 3} {
+		h := evidock.NewHasher()
+		for r := bytes.NewReader(data); r.Len() > 0; {
+			b := make([]byte, min(piece, r.Len()))
+			r.Read(b)
+			h.Write(b)
+		}
+		if got := h.Digest(); got != want {
+			t.Errorf("writes of %d bytes: %s, want %s", piece, got, want)
 		}
 	}
 }

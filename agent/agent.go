@@ -159,6 +159,7 @@ func (a *Agent) Run(ctx context.Context) error {
 		return fmt.Errorf("agent: staging dir: %w", err)
 	}
 	a.reportObjectLock()
+	a.Logger.Info("hashing recordings with BLAKE3", "implementation", evidock.HashImplementation())
 	if a.LogKey == "" {
 		a.Logger.Warn("no registry log key configured: the case server's receipts are not verified before recorders are cleared")
 	}
