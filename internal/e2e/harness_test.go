@@ -283,6 +283,12 @@ func (l *logBuffer) Write(p []byte) (int, error) {
 	return l.buf.Write(p)
 }
 
+func (l *logBuffer) contains(s string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Contains(l.buf.String(), s)
+}
+
 func (l *logBuffer) count(msg string) int {
 	l.mu.Lock()
 	defer l.mu.Unlock()

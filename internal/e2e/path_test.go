@@ -25,6 +25,11 @@ func TestWholePath(t *testing.T) {
 	files := e.dock("DSJ0001", shiftVolume("DSJ0001"))
 	recs := e.waitSettled(len(files))
 	ctx := context.Background()
+	// The agent says at start which BLAKE3 code it hashes with.
+	e.waitLog("hashing recordings with BLAKE3", 1)
+	if want := "implementation=\"" + evidock.HashImplementation() + "\""; !e.logs.contains(want) {
+		t.Errorf("the start-up log does not name the BLAKE3 code: want %s", want)
+	}
 
 	byName := map[string]*agent.Recording{}
 	for _, r := range recs {
