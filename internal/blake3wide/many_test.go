@@ -4,7 +4,6 @@ package blake3wide
 
 import (
 	"bytes"
-	"encoding/binary"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -14,13 +13,10 @@ import (
 	"github.com/zeebo/blake3"
 )
 
-var testIV = [8]uint32{0x6A09E667, 0xBB67AE85, 0x3C6EF372, 0xA54FF53A, 0x510E527F, 0x9B05688C, 0x1F83D9AB, 0x5BE0CD19}
-
+// cvBytes is cv as the 32 bytes of a digest.
 func cvBytes(cv [8]uint32) []byte {
 	b := make([]byte, 32)
-	for j, w := range cv {
-		binary.LittleEndian.PutUint32(b[4*j:], w)
-	}
+	storeCV(b, &cv)
 	return b
 }
 
@@ -37,7 +33,7 @@ func TestKernelChunkRoots(t *testing.T) {
 	}
 	var counters [2][16]uint32
 	var out [16][8]uint32
-	hashMany16AVX512(&in[0], 1024, 16, &testIV, &counters, 0, 1, 2|8, &out)
+	hashMany16AVX512(&in[0], 1024, 16, &iv, &counters, 0, flagChunkStart, flagChunkEnd|flagRoot, &out)
 	for i := range 16 {
 		want := blake3.Sum256(in[i*1024 : (i+1)*1024])
 		if got := cvBytes(out[i]); string(got) != string(want[:]) {
@@ -62,14 +58,14 @@ func TestKernelParents(t *testing.T) {
 		one[0][i] = 1
 	}
 	var left, right [16][8]uint32
-	hashMany16AVX512(&in[0], 2048, 16, &testIV, &zero, 0, 1, 2, &left)
-	hashMany16AVX512(&in[1024], 2048, 16, &testIV, &one, 0, 1, 2, &right)
+	hashMany16AVX512(&in[0], 2048, 16, &iv, &zero, 0, flagChunkStart, flagChunkEnd, &left)
+	hashMany16AVX512(&in[1024], 2048, 16, &iv, &one, 0, flagChunkStart, flagChunkEnd, &right)
 	blocks := make([]byte, 0, 16*64)
 	for i := range 16 {
 		blocks = append(append(blocks, cvBytes(left[i])...), cvBytes(right[i])...)
 	}
 	var roots [16][8]uint32
-	hashMany16AVX512(&blocks[0], 64, 1, &testIV, &zero, 4|8, 0, 0, &roots)
+	hashMany16AVX512(&blocks[0], 64, 1, &iv, &zero, flagParent|flagRoot, 0, 0, &roots)
 	for i := range 16 {
 		want := blake3.Sum256(in[i*2048 : (i+1)*2048])
 		if got := cvBytes(roots[i]); string(got) != string(want[:]) {
@@ -87,7 +83,7 @@ func BenchmarkKernelChunks(b *testing.B) {
 	var out [16][8]uint32
 	b.SetBytes(int64(len(in)))
 	for b.Loop() {
-		hashMany16AVX512(&in[0], 1024, 16, &testIV, &counters, 0, 1, 2, &out)
+		hashMany16AVX512(&in[0], 1024, 16, &iv, &counters, 0, flagChunkStart, flagChunkEnd, &out)
 	}
 }
 
