@@ -59,7 +59,7 @@ func fileSums(f io.ReaderAt, partSize int64) (evidock.Digest, []partSums, int64,
 		crc, inPart = 0, 0
 		sha.Reset()
 	}
-	total, err := readAhead(f, ReadAheadBuffers, func(b []byte) {
+	total, err := readAll(f, func(b []byte) {
 		h.Write(b)
 		for partSize > 0 && len(b) > 0 {
 			k := min(int64(len(b)), partSize-inPart)
@@ -80,19 +80,30 @@ func fileSums(f io.ReaderAt, partSize int64) (evidock.Digest, []partSums, int64,
 	return h.Digest(), parts, total, nil
 }
 
+// readAll calls fn with f's bytes in order: from a memory mapping where f
+// is a file that can be mapped (see readMapped), else read ahead of fn
+// (see readAhead).
+func readAll(f io.ReaderAt, fn func([]byte)) (int64, error) {
+	if osf, ok := f.(*os.File); ok {
+		if n, mapped, err := readMapped(osf, fn); mapped {
+			return n, err
+		}
+	}
+	return readAhead(f, readAheadBuffers, fn)
+}
+
 func crcString(sum uint32) string {
 	return base64.StdEncoding.EncodeToString([]byte{byte(sum >> 24), byte(sum >> 16), byte(sum >> 8), byte(sum)})
 }
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
-// ReadAheadBuffers is how many buffers of evidock.ReadBuffers HashFile
+// readAheadBuffers is how many buffers of evidock.ReadBuffers readAhead
 // fills ahead of the hashing (with one, reading and hashing would take
 // turns). With the AVX-512 hasher at about 6 GB/s, three hashed a file
 // in the page cache at 5.7-5.8 GB/s where two gave 5.2-5.3 (4 MiB
-// buffers did no better than three of 1 MiB). It is exported for the
-// benchmark's report.
-const ReadAheadBuffers = 3
+// buffers did no better than three of 1 MiB).
+const readAheadBuffers = 3
 
 // readAhead reads r from its start in a goroutine, up to depth buffers of
 // evidock.ReadBuffers ahead, and calls fn with each chunk in order on the

@@ -112,7 +112,7 @@ func TestReadAheadPanic(t *testing.T) {
 				t.Error("readAhead did not pass on the panic")
 			}
 		}()
-		readAhead(failingReaderAt{body, int64(len(body)) + 1}, ReadAheadBuffers, func([]byte) { panic("hash") })
+		readAhead(failingReaderAt{body, int64(len(body)) + 1}, readAheadBuffers, func([]byte) { panic("hash") })
 	})
 }
 
@@ -131,10 +131,10 @@ func TestReadAheadReturnsBuffers(t *testing.T) {
 		if i%2 == 1 {
 			r.failAt = copyChunk + 1
 		}
-		readAhead(r, ReadAheadBuffers, func([]byte) {})
+		readAhead(r, readAheadBuffers, func([]byte) {})
 	}
 	runtime.ReadMemStats(&after)
-	if got, leaky := after.TotalAlloc-before.TotalAlloc, uint64(calls*ReadAheadBuffers*copyChunk); got > leaky/2 {
+	if got, leaky := after.TotalAlloc-before.TotalAlloc, uint64(calls*readAheadBuffers*copyChunk); got > leaky/2 {
 		t.Errorf("%d calls allocated %d MiB; %d MiB if no buffer went back to the pool", calls, got>>20, leaky>>20)
 	}
 }
