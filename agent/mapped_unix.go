@@ -106,8 +106,8 @@ func readMapped(f *os.File, fn func([]byte)) (total int64, mapped bool, err erro
 // added. On a file in the page cache that takes the page faults off the
 // reader (about a tenth of hashing's time); on a file that is not, the
 // prefaulter waits for the disk while the reader hashes what came before.
-// A page that cannot be read stops it quietly: the reader then faults on
-// that page itself, and says so.
+// A page that cannot be read ends its window quietly: the reader then
+// faults on that page itself, and says so.
 type prefaulter struct {
 	windows chan []byte
 	stop    atomic.Bool
@@ -125,7 +125,7 @@ func newPrefaulter() *prefaulter {
 			for len(w) > 0 && !p.stop.Load() {
 				k := min(len(w), prefaultStep)
 				if prefault(w[:k]) != nil {
-					p.stop.Store(true)
+					break // a bad page, or the reader passed us and unmapped the window
 				}
 				w = w[k:]
 			}
