@@ -62,7 +62,7 @@ func readMapped(f *os.File, fn func([]byte)) (total int64, mapped bool, err erro
 	}
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
-		ahead.close() // before the unmapping, so that it touches no range reused meanwhile
+		ahead.close() // no goroutine outlives the call
 		for _, w := range [][]byte{window, next} {
 			if w != nil {
 				unix.Munmap(w)
@@ -72,7 +72,7 @@ func readMapped(f *os.File, fn func([]byte)) (total int64, mapped bool, err erro
 			if _, fault := r.(interface{ Addr() uintptr }); !fault {
 				panic(r)
 			}
-			mapped, err = true, fmt.Errorf("read %s at byte %d: a page could not be read (the file truncated, a recorder unplugged or a disk error)", f.Name(), total)
+			mapped, err = true, fmt.Errorf("read %s after %d bytes: a page could not be read (the file truncated, a recorder unplugged or a disk error)", f.Name(), total)
 		}
 	}()
 	for off := int64(0); off < size; off += mapWindow {
