@@ -98,12 +98,15 @@ func (a *Agent) stage(s stage) func(context.Context) error {
 			// Start what may start now.
 			var nextRetry time.Time
 			if room() {
-				// Without a per-recorder limit the first few candidates are
-				// enough; with one, a busy recorder's files must not hide
-				// the other recorders'.
+				// Without a per-recorder limit, enough candidates to fill
+				// every free slot even if the running steps' recordings and
+				// those waiting out a retry (the oldest, often) come first;
+				// with one, a busy recorder's files must not hide the other
+				// recorders'. Asking for no more keeps a step's turn cheap
+				// when thousands of recordings wait.
 				f := RecordingFilter{States: s.states}
 				if s.exclusive == nil {
-					f.Limit = 8 * s.workers
+					f.Limit = s.workers + len(notBefore)
 				}
 				recs, err := a.State.FindRecordings(ctx, f)
 				if err != nil {
@@ -178,6 +181,8 @@ func (a *Agent) stage(s stage) func(context.Context) error {
 					r.ErrorCode, r.Error = noteOf(s.name, res.err), res.err.Error()
 					a.counters.problem(s.name, "retry", res.err)
 				} else {
+					delete(attempts, r.ID)
+					delete(notBefore, r.ID) // it leaves the stage's states
 					a.Logger.Error("recording failed", "file", r.FileName, "state", r.State, "err", res.err)
 					r.State, r.ErrorCode, r.Error = StateFailed, noteOf(s.name, res.err), res.err.Error()
 					a.counters.problem(s.name, "failed", res.err)

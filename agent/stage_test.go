@@ -156,3 +156,40 @@ func TestStageReleasesEarly(t *testing.T) {
 		}
 	})
 }
+
+// TestStageRetriesDoNotHideNewWork runs a stage of one worker on old
+// recordings whose steps fail and wait to be retried, and one new
+// recording: the candidates the stage asks for must reach past the
+// waiting ones, so the new recording goes through before any retry is due.
+func TestStageRetriesDoNotHideNewWork(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		st := &memState{}
+		for i := range 20 { // oldest first, as the store returns them
+			st.recs = append(st.recs, Recording{ID: int64(i + 1), FileName: fmt.Sprint(i), State: StateStored})
+		}
+		const fresh = 20
+		a := &Agent{State: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		a.init()
+		errUnreachable := fmt.Errorf("server unreachable")
+		var done time.Duration
+		start := time.Now()
+		step := func(ctx context.Context, r *Recording) error {
+			if r.ID != fresh {
+				return errUnreachable
+			}
+			done = time.Since(start)
+			r.State = StateRegistered
+			return a.State.UpdateRecording(ctx, r)
+		}
+		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+		defer cancel()
+		a.stage(stage{name: "register", wake: make(chan struct{}), states: []State{StateStored},
+			step: step, retry: func(err error) bool { return err == errUnreachable }, workers: 1})(ctx)
+		if st.left(StateRegistered) != 1 {
+			t.Fatal("the new recording was never registered")
+		}
+		if done >= time.Second {
+			t.Errorf("the new recording went through after %v (fake time), behind the first retry (1 s); want at once", done)
+		}
+	})
+}
