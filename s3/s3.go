@@ -8,6 +8,7 @@ package s3
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -26,6 +27,7 @@ import (
 	"github.com/aws/smithy-go/middleware"
 
 	"evidock"
+	"evidock/internal/tlsca"
 )
 
 var _ evidock.ObjectStore = (*Store)(nil)
@@ -55,6 +57,9 @@ type Config struct {
 	// to a bucket with Object Lock: nobody, not even the store's root, can
 	// delete or overwrite footage before it ends (Art. 17).
 	RetentionDays int `yaml:"retention_days"`
+	// CAFile holds PEM certificates to trust for an https endpoint, besides
+	// the machine's own roots: the bureau's private CA.
+	CAFile string `yaml:"ca_file"`
 }
 
 // DefaultRetentionDays is ten years.
@@ -99,6 +104,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("s3.access_key_id is empty: set it in the config or in %s", EnvAccessKeyID)
 	case c.SecretAccessKey == "":
 		return fmt.Errorf("s3 secret key is missing: set s3.secret_access_key_file or %s", EnvSecretAccessKey)
+	case c.CAFile != "" && !strings.HasPrefix(c.Endpoint, "https://"):
+		return fmt.Errorf("s3.ca_file is set, but s3.endpoint %q is not https: use https, or drop ca_file", c.Endpoint)
 	case c.RetentionDays < 1:
 		return fmt.Errorf("s3.retention_days %d: set at least 1 (default %d)", c.RetentionDays, DefaultRetentionDays)
 	}
@@ -125,9 +132,15 @@ func Open(ctx context.Context, cfg Config, opts ...Option) (*Store, error) {
 	for _, opt := range opts {
 		opt(&o)
 	}
+	tlsConfig, err := tlsca.Load(cfg.CAFile)
+	if err != nil {
+		return nil, evidock.WrapError(evidock.EINVALID, err, "s3.ca_file: %v", err)
+	}
 	// A transport of our own: no proxy or CA bundle from the environment.
 	var transport http.RoundTripper = &http.Transport{
 		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		TLSClientConfig:       tlsConfig,
+		TLSHandshakeTimeout:   10 * time.Second,
 		MaxIdleConnsPerHost:   32,
 		IdleConnTimeout:       90 * time.Second,
 		ResponseHeaderTimeout: 2 * time.Minute,
@@ -415,6 +428,10 @@ func mapError(op string, err error) error {
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("s3: %s: %w", op, err)
+	}
+	var unknownCA x509.UnknownAuthorityError
+	if errors.As(err, &unknownCA) {
+		return evidock.WrapError(evidock.EUNAVAILABLE, err, "s3: %s: the store's certificate is from a CA this machine does not trust: set s3.ca_file to the CA's certificate (%v)", op, err)
 	}
 	return evidock.WrapError(evidock.EUNAVAILABLE, err, "s3: %s: store unreachable: %v", op, err)
 }

@@ -5,7 +5,14 @@ package s3test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"fmt"
+	"math/big"
 	"net"
 	"os"
 	"os/exec"
@@ -23,14 +30,19 @@ type Server struct {
 	SecretKey string
 	Bucket    string
 	DataDir   string
-	bin, dir  string
-	cmd       *exec.Cmd
+	// CAFile is the certificate (its own CA) of a server started with
+	// StartTLS, empty for one over plain HTTP.
+	CAFile   string
+	keyFile  string
+	addr     string
+	bin, dir string
+	cmd      *exec.Cmd
 }
 
 // Config returns a Config for the server's bucket.
 func (s *Server) Config() s3.Config {
 	cfg := s3.DefaultConfig()
-	cfg.Endpoint, cfg.Bucket = s.Endpoint, s.Bucket
+	cfg.Endpoint, cfg.Bucket, cfg.CAFile = s.Endpoint, s.Bucket, s.CAFile
 	cfg.AccessKeyID, cfg.SecretAccessKey = s.AccessKey, s.SecretKey
 	return cfg
 }
@@ -65,6 +77,18 @@ func Binary() (string, error) {
 // with a loud message, or fails under CI=true.
 func Start(tb testing.TB) *Server {
 	tb.Helper()
+	return start(tb, false)
+}
+
+// StartTLS is Start over https, with a certificate for 127.0.0.1 that is
+// its own CA (Server.CAFile): a store whose CA the machine does not trust.
+func StartTLS(tb testing.TB) *Server {
+	tb.Helper()
+	return start(tb, true)
+}
+
+func start(tb testing.TB, withTLS bool) *Server {
+	tb.Helper()
 	bin, err := Binary()
 	if err != nil {
 		msg := "versitygw not found: run scripts/tools.sh (or make tools) to install it into .tools/bin"
@@ -78,6 +102,12 @@ func Start(tb testing.TB) *Server {
 		DataDir: filepath.Join(dir, "data"), bin: bin, dir: dir}
 	for _, d := range []string{s.DataDir, filepath.Join(dir, "versions")} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	if withTLS {
+		s.CAFile, s.keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+		if err := writeCertificate(s.CAFile, s.keyFile); err != nil {
 			tb.Fatal(err)
 		}
 	}
@@ -105,7 +135,12 @@ func Start(tb testing.TB) *Server {
 func (s *Server) launch(addr string) error {
 	// --keep-alive as the README tells deployments: without it versitygw
 	// closes every connection after one answer.
-	cmd := exec.Command(s.bin, "--port", addr, "--keep-alive", "posix", "--versioning-dir", filepath.Join(s.dir, "versions"), s.DataDir)
+	args := []string{"--port", addr, "--keep-alive"}
+	scheme := "http://"
+	if s.CAFile != "" {
+		args, scheme = append(args, "--cert", s.CAFile, "--key", s.keyFile), "https://"
+	}
+	cmd := exec.Command(s.bin, append(args, "posix", "--versioning-dir", filepath.Join(s.dir, "versions"), s.DataDir)...)
 	cmd.Env = append(os.Environ(), "ROOT_ACCESS_KEY_ID="+s.AccessKey, "ROOT_SECRET_ACCESS_KEY="+s.SecretKey)
 	logf, err := os.OpenFile(filepath.Join(s.dir, "versitygw.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
@@ -121,7 +156,7 @@ func (s *Server) launch(addr string) error {
 		_ = cmd.Wait()
 		return err
 	}
-	s.cmd, s.Endpoint = cmd, "http://"+addr
+	s.cmd, s.addr, s.Endpoint = cmd, addr, scheme+addr
 	return nil
 }
 
@@ -137,7 +172,7 @@ func (s *Server) Stop() {
 // Restart starts the server again on the same address and data after Stop.
 func (s *Server) Restart(tb testing.TB) {
 	tb.Helper()
-	if err := s.launch(s.Endpoint[len("http://"):]); err != nil {
+	if err := s.launch(s.addr); err != nil {
 		tb.Fatalf("restart versitygw: %v", err)
 	}
 }
@@ -183,4 +218,36 @@ func repoRoot() (string, error) {
 		}
 		dir = parent
 	}
+}
+
+// writeCertificate writes a self-signed certificate for 127.0.0.1, valid
+// for a day, and its key, as PEM.
+func writeCertificate(certFile, keyFile string) error {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "evidock test object store"},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(24 * time.Hour),
+		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		IsCA:                  true,
+		BasicConstraintsValid: true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return err
+	}
+	keyDER, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
+		return err
+	}
+	return os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600)
 }

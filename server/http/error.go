@@ -3,6 +3,7 @@ package http
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -126,6 +127,10 @@ func responseError(op string, resp *http.Response) error {
 func transportError(ctx context.Context, op string, err error) error {
 	if ctx.Err() != nil {
 		return fmt.Errorf("%s: %w", op, ctx.Err())
+	}
+	var unknownCA x509.UnknownAuthorityError
+	if errors.As(err, &unknownCA) {
+		return evidock.WrapError(evidock.EUNAVAILABLE, err, "%s: the evidock server's certificate is from a CA this machine does not trust: give its CA's certificate (the agent's server.ca_file): %v", op, err)
 	}
 	return evidock.WrapError(evidock.EUNAVAILABLE, err, "%s: cannot reach the evidock server: %v", op, err)
 }

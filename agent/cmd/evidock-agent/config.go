@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -14,6 +15,7 @@ import (
 	"evidock/agent/usb"
 	"evidock/firmware-bridge/serial"
 	"evidock/internal/cli"
+	"evidock/internal/tlsca"
 	"evidock/s3"
 	"evidock/server/translog"
 )
@@ -56,6 +58,10 @@ type Config struct {
 		// must verify against it before a recorder is cleared.
 		LogPublicKeyFile string `yaml:"log_public_key_file"`
 		LogKey           string `yaml:"-"`
+		// CAFile holds PEM certificates to trust for an https url, besides
+		// the machine's own roots: the bureau's private CA.
+		CAFile string      `yaml:"ca_file"`
+		TLS    *tls.Config `yaml:"-"` // from CAFile; nil for the machine's roots
 	} `yaml:"server"`
 	S3         s3.Config        `yaml:"s3"`
 	DockScreen DockScreenConfig `yaml:"dock_screen"`
@@ -187,6 +193,11 @@ func (c *Config) resolveSecrets() error {
 	if err := c.S3.ResolveSecrets(); err != nil {
 		return err
 	}
+	tlsConfig, err := tlsca.Load(c.Server.CAFile)
+	if err != nil {
+		return fmt.Errorf("server.ca_file: %w", err)
+	}
+	c.Server.TLS = tlsConfig
 	if c.Server.LogPublicKeyFile != "" {
 		k, err := translog.ReadVerifierKey(c.Server.LogPublicKeyFile)
 		if err != nil {
@@ -256,6 +267,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("upload.multipart_threshold_mib %d must be at least upload.part_size_mib %d", c.Upload.MultipartThresholdMiB, c.Upload.PartSizeMiB)
 	case c.Server.URL == "":
 		return errors.New("server.url is empty: set it to the case server, e.g. http://127.0.0.1:8440")
+	case c.Server.CAFile != "" && !strings.HasPrefix(c.Server.URL, "https://"):
+		return fmt.Errorf("server.ca_file is set, but server.url %q is not https: use https, or drop ca_file", c.Server.URL)
 	case c.Server.Token == "":
 		return fmt.Errorf("station token is missing: set server.token_file or %s", EnvStationToken)
 	}

@@ -2,12 +2,18 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"encoding/pem"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"evidock/internal/cli"
+	serverhttp "evidock/server/http"
 	"evidock/server/translog"
 )
 
@@ -52,6 +58,13 @@ s3: {endpoint: "http://127.0.0.1:2", bucket: footage, access_key_id: a}
 	token := filepath.Join(dir, "token")
 	os.WriteFile(token, []byte("tok\n"), 0o600)
 	base = strings.Replace(base, "TOKEN", token, 1)
+	tlsServer := httptest.NewTLSServer(http.NotFoundHandler())
+	tlsServer.Close() // only its certificate is wanted
+	caPEM := filepath.Join(dir, "ca.pem")
+	os.WriteFile(caPEM, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: tlsServer.Certificate().Raw}), 0o644)
+	withCA := func(file string) string {
+		return strings.Replace(base, "token_file: "+token+"}", "token_file: "+token+", ca_file: "+file+"}", 1)
+	}
 	for name, tt := range map[string]struct{ yaml, want string }{
 		"ok":              {base, ""},
 		"unknown key":     {base + "stationid: x\n", `unknown key "stationid"`},
@@ -81,6 +94,9 @@ s3: {endpoint: "http://127.0.0.1:2", bucket: footage, access_key_id: a}
 		"screen port 0":   {base + "dock_screen: {listen: \"127.0.0.1:0\"}\n", "port must be a number from 1 to 65535"},
 		"screen port":     {base + "dock_screen: {listen: \"127.0.0.1:http\"}\n", "port must be a number"},
 		"screen key":      {base + "dock_screen: {listen: \"127.0.0.1:8441\", allowremote: true}\n", `unknown key "allowremote"`},
+		"ca on http":      {withCA(caPEM), "server.ca_file is set, but server.url"},
+		"ca missing":      {withCA(filepath.Join(dir, "nope.pem")), "server.ca_file"},
+		"ca not pem":      {withCA(token), "server.ca_file"},
 	} {
 		p := filepath.Join(dir, "agent.yaml")
 		os.WriteFile(p, []byte(tt.yaml), 0o600)
@@ -111,6 +127,47 @@ func TestDockScreenDefaultsAndURL(t *testing.T) {
 	} {
 		if got := (DockScreenConfig{Listen: listen}).URL(); got != want {
 			t.Errorf("URL of %q = %q, want %q", listen, got, want)
+		}
+	}
+}
+
+// TestServerCA talks to a case server over https whose certificate comes
+// from a CA the machine does not trust: with server.ca_file naming it, the
+// agent's client (set up as Run sets it up) gets through; without it, the
+// error says what to set.
+func TestServerCA(t *testing.T) {
+	t.Setenv("EVIDOCK_S3_SECRET_ACCESS_KEY", "secret")
+	t.Setenv(EnvStationToken, "token")
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"status":"ok"}`))
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	ca := filepath.Join(dir, "ca.pem")
+	os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o644)
+	for _, caFile := range []string{ca, ""} {
+		yaml := fmt.Sprintf(`station_id: dock-01
+mount_root: /media/evidock
+staging_dir: /tmp/staging
+state_path: /tmp/agent.db
+server: {url: %q, ca_file: %q}
+s3: {endpoint: "http://127.0.0.1:2", bucket: footage, access_key_id: a}
+`, srv.URL, caFile)
+		p := filepath.Join(dir, "agent.yaml")
+		os.WriteFile(p, []byte(yaml), 0o600)
+		c, err := LoadConfig(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		client := serverhttp.NewClient(c.Server.URL, c.Server.Token)
+		client.UseTLS(c.Server.TLS)
+		err = client.Health(context.Background())
+		switch {
+		case caFile != "" && err != nil:
+			t.Errorf("with server.ca_file: %v", err)
+		case caFile == "" && (err == nil || !strings.Contains(err.Error(), "server.ca_file")):
+			t.Errorf("without server.ca_file: %v; want an error that names server.ca_file", err)
 		}
 	}
 }

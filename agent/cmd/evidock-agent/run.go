@@ -83,6 +83,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return fmt.Errorf("object store: %w", err)
 	}
 	client := serverhttp.NewClient(c.Server.URL, c.Server.Token)
+	client.UseTLS(c.Server.TLS)
 	a := &agent.Agent{
 		StationID:          c.StationID,
 		MountRoot:          c.MountRoot,
