@@ -130,7 +130,7 @@ func transportError(ctx context.Context, op string, err error) error {
 	}
 	var unknownCA x509.UnknownAuthorityError
 	if errors.As(err, &unknownCA) {
-		return evidock.WrapError(evidock.EUNAVAILABLE, err, "%s: the evidock server's certificate is from a CA this machine does not trust: give its CA's certificate (the agent's server.ca_file): %v", op, err)
+		return evidock.WrapError(evidock.EUNAVAILABLE, err, "%s: the evidock server's certificate is from a CA this machine does not trust: give its CA's certificate (the agent's server.ca_file, the CLI's --ca-file): %v", op, err)
 	}
 	return evidock.WrapError(evidock.EUNAVAILABLE, err, "%s: cannot reach the evidock server: %v", op, err)
 }

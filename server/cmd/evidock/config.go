@@ -6,13 +6,17 @@ import (
 	"net/url"
 	"os"
 	"strings"
+
+	"evidock/internal/tlsca"
+	evhttp "evidock/server/http"
 )
 
-// Environment variables that supply defaults for --server and --token-file,
-// so that an operator sets them once in a shell profile.
+// Environment variables that supply defaults for --server, --token-file
+// and --ca-file, so that an operator sets them once in a shell profile.
 const (
 	EnvServer    = "EVIDOCK_SERVER"
 	EnvTokenFile = "EVIDOCK_TOKEN_FILE"
+	EnvCAFile    = "EVIDOCK_CA_FILE"
 )
 
 // Config says which server the CLI talks to and with what credentials.
@@ -21,12 +25,27 @@ type Config struct {
 	Server string
 	// TokenFile holds the token the CLI authenticates with.
 	TokenFile string
+	// CAFile holds PEM certificates to trust for an https server besides
+	// the machine's own roots: the bureau's private CA.
+	CAFile string
 }
 
-// DefaultConfig returns the settings from EVIDOCK_SERVER and
-// EVIDOCK_TOKEN_FILE; flags override them.
+// DefaultConfig returns the settings from EVIDOCK_SERVER,
+// EVIDOCK_TOKEN_FILE and EVIDOCK_CA_FILE; flags override them.
 func DefaultConfig() Config {
-	return Config{Server: os.Getenv(EnvServer), TokenFile: os.Getenv(EnvTokenFile)}
+	return Config{Server: os.Getenv(EnvServer), TokenFile: os.Getenv(EnvTokenFile), CAFile: os.Getenv(EnvCAFile)}
+}
+
+// client returns a client of c.Server with token, trusting c.CAFile; it
+// returns an error naming --ca-file if that cannot be loaded.
+func (c *Config) client(token string) (*evhttp.Client, error) {
+	tlsConfig, err := tlsca.Load(c.CAFile)
+	if err != nil {
+		return nil, fmt.Errorf("--ca-file: %w", err)
+	}
+	client := evhttp.NewClient(c.Server, token)
+	client.UseTLS(tlsConfig)
+	return client, nil
 }
 
 // Validate returns an error naming the first missing or malformed setting and

@@ -84,6 +84,7 @@ func (m *Main) ParseFlags(args []string) error {
 	fs := flag.NewFlagSet("evidock", flag.ContinueOnError)
 	fs.StringVar(&m.Config.Server, "server", m.Config.Server, "")
 	fs.StringVar(&m.Config.TokenFile, "token-file", m.Config.TokenFile, "")
+	fs.StringVar(&m.Config.CAFile, "ca-file", m.Config.CAFile, "")
 	fs.BoolVar(&m.JSON, "json", false, "")
 	var from, to string
 	switch m.Command = args[0]; m.Command {
@@ -193,7 +194,9 @@ func (m *Main) ParseFlags(args []string) error {
 		if err := m.Config.ValidateServer(); err != nil {
 			return cli.Usage(err)
 		}
-		m.client = evhttp.NewClient(m.Config.Server, "")
+		if m.client, err = m.Config.client(""); err != nil {
+			return cli.Usage(err)
+		}
 		return nil
 	case "verify-export":
 		// Offline: the file and the key, no server.
@@ -207,7 +210,9 @@ func (m *Main) ParseFlags(args []string) error {
 	if err != nil {
 		return cli.Usage(err)
 	}
-	m.client = evhttp.NewClient(m.Config.Server, token)
+	if m.client, err = m.Config.client(token); err != nil {
+		return cli.Usage(err)
+	}
 	return nil
 }
 

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -24,6 +26,7 @@ import (
 // file for it.
 type fixture struct {
 	url, tokenFile string
+	handler        http.Handler // the server's, for another listener
 	clips          []*evidock.Clip
 	recorders      []*evidock.Recorder
 }
@@ -74,10 +77,35 @@ func newFixture(t *testing.T) *fixture {
 		}
 	}
 	f.recorders = []*evidock.Recorder{fine, drifting, bare}
-	ts := httptest.NewServer(evhttp.NewServer(&server.Registry{Clips: db}, db, db, db.Ping, slog.New(slog.DiscardHandler)))
+	f.handler = evhttp.NewServer(&server.Registry{Clips: db}, db, db, db.Ping, slog.New(slog.DiscardHandler))
+	ts := httptest.NewServer(f.handler)
 	t.Cleanup(ts.Close)
 	f.url = ts.URL
 	return f
+}
+
+// TestCAFile lists clips from the server over https with a certificate from
+// a CA the machine does not trust: with --ca-file naming it, it works;
+// without, the failure says to give the CA; a file that holds no
+// certificate is a usage error.
+func TestCAFile(t *testing.T) {
+	f := newFixture(t)
+	ts := httptest.NewTLSServer(f.handler)
+	defer ts.Close()
+	dir := t.TempDir()
+	ca := filepath.Join(dir, "ca.pem")
+	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ts.Certificate().Raw}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, stdout, stderr := runCLI("clips", "--server", ts.URL, "--token-file", f.tokenFile, "--ca-file", ca); code != 0 || strings.Count(stdout, "\n") != 1+len(f.clips) {
+		t.Errorf("with --ca-file: exit %d, %s%s", code, stdout, stderr)
+	}
+	if code, _, stderr := runCLI("clips", "--server", ts.URL, "--token-file", f.tokenFile); code != 1 || !strings.Contains(stderr, "--ca-file") {
+		t.Errorf("without --ca-file: exit %d, %s; want 1 and a message naming --ca-file", code, stderr)
+	}
+	if code, _, stderr := runCLI("clips", "--server", ts.URL, "--token-file", f.tokenFile, "--ca-file", f.tokenFile); code != 2 || !strings.Contains(stderr, "--ca-file") {
+		t.Errorf("--ca-file of a token: exit %d, %s; want 2 naming --ca-file", code, stderr)
+	}
 }
 
 func runCLI(args ...string) (code int, stdout, stderr string) {

@@ -108,7 +108,9 @@ Usage:
 
   --server defaults to $EVIDOCK_SERVER and --token-file to
   $EVIDOCK_TOKEN_FILE. The token file holds a token written by
-  'evidock-server station add'.
+  'evidock-server station add'. --ca-file (default $EVIDOCK_CA_FILE)
+  names the certificate (PEM) of the bureau's CA, for an https server
+  whose certificate this machine's trust store does not accept.
 
 Exit codes:
   0  success
