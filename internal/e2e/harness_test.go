@@ -22,6 +22,7 @@ import (
 	agentsqlite "evidock/agent/sqlite"
 	"evidock/firmware-bridge/sim"
 	"evidock/internal/s3test"
+	"evidock/internal/tlsca"
 	"evidock/s3"
 	"evidock/server"
 	serverhttp "evidock/server/http"
@@ -31,28 +32,41 @@ import (
 
 // env is one docking station and one case server sharing one versitygw.
 type env struct {
-	t         *testing.T
-	s3        *s3test.Server
-	store     *s3.Store
-	objects   *countingStore
-	serverDB  *serversqlite.DB
-	serverURL string
-	handler   http.Handler
-	httpSrv   *http.Server
-	token     string             // the station's
-	logKey    string             // the registry log's verifier key
-	client    *serverhttp.Client // authenticated as the station
-	state     *agentsqlite.DB
-	agent     *agent.Agent
-	mountRoot string
-	logs      *logBuffer
-	stop      func()
+	t          *testing.T
+	s3         *s3test.Server
+	store      *s3.Store
+	objects    *countingStore
+	serverDB   *serversqlite.DB
+	serverURL  string
+	serverAddr string
+	handler    http.Handler
+	httpSrv    *http.Server
+	token      string             // the station's
+	logKey     string             // the registry log's verifier key
+	client     *serverhttp.Client // authenticated as the station
+	state      *agentsqlite.DB
+	agent      *agent.Agent
+	mountRoot  string
+	logs       *logBuffer
+	stop       func()
 }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	return newEnvWith(t, s3test.Start(t))
+}
+
+// newEnvTLS is newEnv with the object store and the case server on https,
+// with certificates of a CA that only the configuration trusts (ca_file).
+func newEnvTLS(t *testing.T) *env {
+	t.Helper()
+	return newEnvWith(t, s3test.StartTLS(t))
+}
+
+func newEnvWith(t *testing.T, store *s3test.Server) *env {
+	t.Helper()
 	ctx := context.Background()
-	e := &env{t: t, s3: s3test.Start(t), logs: &logBuffer{}}
+	e := &env{t: t, s3: store, logs: &logBuffer{}}
 	e.store = e.s3.MustOpen(t)
 	e.objects = &countingStore{ObjectStore: e.store}
 
@@ -81,6 +95,11 @@ func newEnv(t *testing.T) *env {
 	}
 	e.token = token
 	e.client = serverhttp.NewClient(e.serverURL, token)
+	tlsConfig, err := tlsca.Load(e.s3.CAFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.client.UseTLS(tlsConfig)
 
 	if e.state, err = agentsqlite.Open(ctx, filepath.Join(dir, "agent.db")); err != nil {
 		t.Fatal(err)
@@ -117,16 +136,22 @@ func (e *env) startServer(addr string) {
 		e.t.Fatal(err)
 	}
 	srv := &http.Server{Handler: e.handler}
-	go srv.Serve(ln)
+	scheme := "http://"
+	if e.s3.CAFile != "" { // the store's certificate is for 127.0.0.1 too
+		scheme = "https://"
+		go srv.ServeTLS(ln, e.s3.CAFile, e.s3.KeyFile)
+	} else {
+		go srv.Serve(ln)
+	}
 	e.t.Cleanup(func() { srv.Close() })
-	e.httpSrv, e.serverURL = srv, "http://"+ln.Addr().String()
+	e.httpSrv, e.serverAddr, e.serverURL = srv, ln.Addr().String(), scheme+ln.Addr().String()
 }
 
 // stopServer takes the case server down, as an outage would.
 func (e *env) stopServer() { e.httpSrv.Close() }
 
 // restartServer serves again on the same address after stopServer.
-func (e *env) restartServer() { e.startServer(e.serverURL[len("http://"):]) }
+func (e *env) restartServer() { e.startServer(e.serverAddr) }
 
 // start runs the agent until the test ends or stop is called.
 func (e *env) start() {

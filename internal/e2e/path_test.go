@@ -115,6 +115,27 @@ func TestWholePath(t *testing.T) {
 // TestDockTwice docks the same recorder again with the same footage on it:
 // nothing is uploaded or registered a second time, and the recorder is
 // cleared again.
+// TestWholePathOverTLS docks a recorder while the object store and the
+// case server are on https with certificates of a private CA, trusted
+// through ca_file alone: every recording is stored, registered with a
+// verified receipt and cleared.
+func TestWholePathOverTLS(t *testing.T) {
+	e := newEnvTLS(t)
+	if !strings.HasPrefix(e.s3.Endpoint, "https://") || !strings.HasPrefix(e.serverURL, "https://") {
+		t.Fatalf("store %s and server %s: want both on https", e.s3.Endpoint, e.serverURL)
+	}
+	e.start()
+	files := e.dock("DSJ0012", shiftVolume("DSJ0012"))
+	for _, r := range e.waitSettled(len(files)) {
+		if r.State != agent.StateCleared || r.ClipID == 0 || r.Receipt == "" {
+			t.Errorf("%s: %s %q, clip %d; want cleared with a receipt", r.FileName, r.State, r.Error, r.ClipID)
+		}
+	}
+	if _, total, err := e.client.FindClips(context.Background(), evidock.ClipFilter{DeviceSerial: "DSJ0012"}); err != nil || total != len(files) {
+		t.Errorf("registry lists %d clips (%v), want %d", total, err, len(files))
+	}
+}
+
 func TestDockTwice(t *testing.T) {
 	e := newEnv(t)
 	e.start()

@@ -30,10 +30,11 @@ type Server struct {
 	SecretKey string
 	Bucket    string
 	DataDir   string
-	// CAFile is the certificate (its own CA) of a server started with
-	// StartTLS, empty for one over plain HTTP.
+	// CAFile is the certificate (its own CA, for 127.0.0.1) of a server
+	// started with StartTLS, and KeyFile its key; empty over plain HTTP.
+	// Other test servers on loopback may serve with them too.
 	CAFile   string
-	keyFile  string
+	KeyFile  string
 	addr     string
 	bin, dir string
 	cmd      *exec.Cmd
@@ -106,8 +107,8 @@ func start(tb testing.TB, withTLS bool) *Server {
 		}
 	}
 	if withTLS {
-		s.CAFile, s.keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-		if err := writeCertificate(s.CAFile, s.keyFile); err != nil {
+		s.CAFile, s.KeyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+		if err := writeCertificate(s.CAFile, s.KeyFile); err != nil {
 			tb.Fatal(err)
 		}
 	}
@@ -138,7 +139,7 @@ func (s *Server) launch(addr string) error {
 	args := []string{"--port", addr, "--keep-alive"}
 	scheme := "http://"
 	if s.CAFile != "" {
-		args, scheme = append(args, "--cert", s.CAFile, "--key", s.keyFile), "https://"
+		args, scheme = append(args, "--cert", s.CAFile, "--key", s.KeyFile), "https://"
 	}
 	cmd := exec.Command(s.bin, append(args, "posix", "--versioning-dir", filepath.Join(s.dir, "versions"), s.DataDir)...)
 	cmd.Env = append(os.Environ(), "ROOT_ACCESS_KEY_ID="+s.AccessKey, "ROOT_SECRET_ACCESS_KEY="+s.SecretKey)
