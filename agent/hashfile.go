@@ -107,9 +107,10 @@ const readAheadBuffers = 3
 
 // readAhead reads r from its start in a goroutine, up to depth buffers of
 // evidock.ReadBuffers ahead, and calls fn with each chunk in order on the
-// caller's goroutine, so that reading (a copy out of the page cache that
-// costs a fifth as much as the hashing, or a wait on a disk or a recorder)
-// overlaps the hashing instead of taking turns with it. fn must not keep
+// caller's goroutine, so that reading (a copy out of the page cache, which
+// can cost nearly as much as the hashing, or a wait on a disk or a
+// recorder) overlaps the hashing instead of taking turns with it. It is
+// what readAll falls back on for a file that cannot be mapped. fn must not keep
 // the chunk. readAhead returns the bytes passed to fn and the first read
 // error; nil at the end of r. When it returns, also if fn panics, the
 // reading goroutine has exited and the buffers are back in the pool (but
