@@ -291,7 +291,7 @@ func (b *Bench) registrationSection(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("put the clips' objects: %w", err)
 	}
-	b.notef("Registrations (server section): %d clips of %d bytes registered by %d concurrent clients, each POSTing one clip at a time to /api/v1/clips with a station token over loopback, to an in-process server/http.Server wired as evidock-server serve wires it (server.Registry with VerifyDigest off, so it HEADs each object; the transparency log appended inside RegisterClip's transaction; receipts returned). %s The peer INSERTs the same rows (`INSERT INTO clips (...) VALUES (...)`, one autocommitted statement per row) with the same concurrency into a fresh, migrated database of the same kind. Each run uses a fresh database; %d runs of each, alternating, best shown. The \"object check from memory\" row is the API run with the object store answered from a map, to show what the HEAD costs; the \"store only\" row calls the store's RegisterClip directly (no HTTP, no object check, no receipt) against the same peer. These rows count clips per second, not MB/s; the ratio is evidock's clips per second over the peer's.",
+	b.notef("Registrations (server section): %d clips of %d bytes registered by %d concurrent clients, each POSTing one clip at a time to /api/v1/clips with a station token over loopback, to an in-process server/http.Server wired as evidock-server serve wires it (server.Registry with VerifyDigest off, so it HEADs each object; the transparency log appended inside RegisterClip's transaction; receipts returned). %s The peer INSERTs the same rows (`INSERT INTO clips (...) VALUES (...)`, one autocommitted statement per row) with the same concurrency into a fresh, migrated database of the same kind. Each run uses a fresh database; %d runs of each, alternating, best shown. The \"object check from memory\" row is the API run with the object store answered from a map, to show what the HEAD costs; the \"store only\" row calls the store's RegisterClip directly (no HTTP, no object check, no receipt) against the same peer; the \"object check alone\" row is only the HEADs, from as many goroutines through the server's own store client, with no database, so that the object check's own cost and rate can be read beside the registrations' (on a machine where versitygw, the database and the server share the cores, both of the HEAD's ends take CPU the registrations need). These rows count clips per second, not MB/s; the ratio is evidock's clips per second over the peer's.",
 		sc.regClips, 9, sc.workers, objNote, b.cfg.Reps)
 	var failed []error
 	for _, k := range b.serverKinds() {
@@ -422,10 +422,11 @@ func (b *Bench) registrations(ctx context.Context, sc serverCfg, k dbKind, objec
 	memAPI := rateSide("evidock API, objects in memory", fmt.Sprintf("%d clients POST /api/v1/clips; the object check answered from memory", sc.workers), sc.regClips)
 	direct := rateSide("evidock store", fmt.Sprintf("%d goroutines call RegisterClip", sc.workers), sc.regClips)
 	raw := rateSide("raw INSERT", fmt.Sprintf("%d goroutines INSERT INTO clips (...) VALUES (...)", sc.workers), sc.regClips)
+	heads := rateSide("object check alone", fmt.Sprintf("%d goroutines HEAD each clip's object", sc.workers), sc.regClips)
 	q := insertSQL(k, 1)
 	cpuOf := map[*side][]string{} // per run, as Samples
 	for rep := 1; rep <= b.cfg.Reps; rep++ {
-		for _, s := range []*side{api, raw, memAPI, direct} {
+		for _, s := range []*side{api, raw, memAPI, direct, heads} {
 			if s.Err != nil {
 				continue
 			}
@@ -441,7 +442,7 @@ func (b *Bench) registrations(ctx context.Context, sc serverCfg, k dbKind, objec
 		}
 	}
 	var used []string
-	for _, s := range []*side{api, memAPI, direct, raw} {
+	for _, s := range []*side{api, memAPI, direct, heads, raw} {
 		if len(s.Samples) > 0 {
 			used = append(used, fmt.Sprintf("%s: %s", s.Name, cpuOf[s][slices.Index(s.Samples, s.Best())]))
 		}
@@ -450,7 +451,8 @@ func (b *Bench) registrations(ctx context.Context, sc serverCfg, k dbKind, objec
 	b.addRateRow(fmt.Sprintf("registrations/s, %s, %d clients", k.Name, sc.workers), api, raw, 0.5)
 	b.addRateRow(fmt.Sprintf("registrations/s, %s, %d clients, object check from memory", k.Name, sc.workers), memAPI, raw, 0)
 	b.addRateRow(fmt.Sprintf("registrations/s, %s, store only", k.Name), direct, raw, 0)
-	return errors.Join(api.Err, raw.Err, memAPI.Err, direct.Err)
+	b.addRateRow(fmt.Sprintf("object checks/s (HEAD alone, no database), beside %s", k.Name), heads, raw, 0)
+	return errors.Join(api.Err, raw.Err, memAPI.Err, direct.Err, heads.Err)
 }
 
 // sampleCPU starts counting the CPU time of the processes a registration
@@ -519,6 +521,13 @@ func (b *Bench) registerOnce(ctx context.Context, sc serverCfg, k dbKind, s *sid
 				if err == nil && !created {
 					err = fmt.Errorf("clip %d was registered before", i)
 				}
+				return err
+			})
+		})
+	case "object check alone":
+		return run(func() error {
+			return parallel(ctx, len(clips), sc.workers, func(i int) error {
+				_, err := objects.StatObject(ctx, clips[i].ObjectKey)
 				return err
 			})
 		})

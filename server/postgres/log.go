@@ -24,9 +24,16 @@ const logLockKey int64 = 0x65766964_6c6f6731
 // it takes the log's lock for the rest of the transaction when made, and
 // writes the entries it gathers with one statement per table at flush.
 type logWriter struct {
-	tx      pgx.Tx
+	tx      txConn
 	a       *translog.Appender
 	entries []*translog.Entry
+}
+
+// txConn is a connection inside a transaction: a pgx.Tx, or a *pgx.Conn
+// on which the caller sent BEGIN itself (see registerTx).
+type txConn interface {
+	querier
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
 }
 
 func (db *DB) newLogWriter(ctx context.Context, tx pgx.Tx) (*logWriter, error) {
@@ -69,7 +76,7 @@ func readLockLog(br pgx.BatchResults, n *int64) error {
 
 // logWriterAt returns a logWriter for a log of n records, whose lock tx
 // holds.
-func (db *DB) logWriterAt(ctx context.Context, tx pgx.Tx, n int64) *logWriter {
+func (db *DB) logWriterAt(ctx context.Context, tx txConn, n int64) *logWriter {
 	read := func(indexes []int64) ([]evidock.LogHash, error) {
 		// The appender serves the transaction's own hashes: these are
 		// committed ones.
@@ -112,6 +119,17 @@ func (w *logWriter) flush(ctx context.Context) error {
 	if len(w.entries) == 0 {
 		return nil
 	}
+	b := &pgx.Batch{}
+	w.queueFlush(b)
+	return w.tx.SendBatch(ctx, b).Close()
+}
+
+// queueFlush queues, on b, writing the gathered entries, so that a caller
+// can send them with its commit in one round trip.
+func (w *logWriter) queueFlush(b *pgx.Batch) {
+	if len(w.entries) == 0 {
+		return
+	}
 	var (
 		idx, clipIDs, hashIDs []int64
 		digests, hashes       [][]byte
@@ -124,13 +142,10 @@ func (w *logWriter) flush(ctx context.Context) error {
 			hashIDs, hashes = append(hashIDs, e.HashIndex+int64(i)), append(hashes, h[:])
 		}
 	}
-	b := &pgx.Batch{}
 	b.Queue(`INSERT INTO log_records (idx, clip_id, blake3, record)
 		SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bytea[], $4::text[])`, idx, clipIDs, digests, records)
 	b.Queue("INSERT INTO log_hashes (id, hash) SELECT * FROM unnest($1::bigint[], $2::bytea[])", hashIDs, hashes)
-	err := w.tx.SendBatch(ctx, b).Close()
 	w.entries = w.entries[:0]
-	return err
 }
 
 // querier is a pool or a transaction.

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/jackc/pgx/v5"
 
@@ -39,21 +40,37 @@ func (db *DB) registerTx(ctx context.Context, batch []*server.Registration) erro
 		err     error
 	}
 	out := make([]outcome, len(batch))
-	tx, err := db.pool.Begin(ctx)
+	conn, err := db.pool.Acquire(ctx)
 	if err != nil {
 		return dbError("register clips", err)
 	}
-	defer tx.Rollback(context.WithoutCancel(ctx))
+	// The pool closes a connection given back inside a transaction, so a
+	// ROLLBACK that fails cannot leave the next user inside this one.
+	defer conn.Release()
+	tx := conn.Conn()
+	committed := false
+	defer func() {
+		if !committed {
+			tx.Exec(context.WithoutCancel(ctx), "ROLLBACK")
+		}
+	}()
 
-	// One round trip for the log's lock, its size and every INSERT. The
-	// lock comes first: taken after the inserts, two servers inserting
-	// the same digest could each wait for the other.
+	// Two round trips in all, because the log's lock is held from the
+	// first to the second and every registration waits for it: BEGIN, the
+	// lock, the log's size and every INSERT; then the log's entries and
+	// COMMIT. The lock comes before the inserts: taken after them, two
+	// servers inserting the same digest could each wait for the other.
 	b := &pgx.Batch{}
+	b.Queue("BEGIN")
 	queueLockLog(b)
 	for _, r := range batch {
 		queueInsertClip(b, r.Clip)
 	}
 	br := tx.SendBatch(ctx, b)
+	if _, err := br.Exec(); err != nil {
+		br.Close()
+		return dbError("register clips", err)
+	}
 	var n int64
 	if err := readLockLog(br, &n); err != nil {
 		return dbError("register clips", err)
@@ -106,12 +123,12 @@ func (db *DB) registerTx(ctx context.Context, batch []*server.Registration) erro
 		}
 		out[i] = outcome{stored: stored[i], created: created}
 	}
-	if err := log.flush(ctx); err != nil {
-		return dbError("append clips to the transparency log", err)
+	b = &pgx.Batch{}
+	log.queueFlush(b)
+	if err := sendWithCommit(ctx, tx, b); err != nil {
+		return dbError("append clips to the transparency log and commit", err)
 	}
-	if err := tx.Commit(ctx); err != nil {
-		return dbError("register clips", err)
-	}
+	committed = true
 	db.logCache.Committed(log.a)
 	for i, r := range batch {
 		if r.Err = out[i].err; r.Err == nil {
@@ -119,6 +136,29 @@ func (db *DB) registerTx(ctx context.Context, batch []*server.Registration) erro
 		}
 	}
 	return nil
+}
+
+// sendWithCommit sends b's statements and COMMIT in one round trip and
+// returns the first error, or an error if the transaction ended in a
+// rollback anyway (PostgreSQL answers COMMIT in a failed transaction with
+// ROLLBACK, not with an error).
+func sendWithCommit(ctx context.Context, conn *pgx.Conn, b *pgx.Batch) error {
+	b.Queue("COMMIT")
+	br := conn.SendBatch(ctx, b)
+	defer br.Close()
+	for range b.Len() - 1 {
+		if _, err := br.Exec(); err != nil {
+			return err
+		}
+	}
+	tag, err := br.Exec()
+	if err != nil {
+		return err
+	}
+	if tag.String() != "COMMIT" {
+		return fmt.Errorf("the transaction was rolled back (%s)", tag)
+	}
+	return br.Close()
 }
 
 // queueInsertClip queues, on b, inserting c unless its digest is stored;
