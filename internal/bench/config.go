@@ -17,7 +17,7 @@ type Config struct {
 	Readme     string  // the summary replaces the text between markers in this file
 	Dir        string  // parent of the work directory; the same disk as staging would be
 	Quick      bool    // small sizes for smoke tests
-	Reps       int     // runs of each side, alternating A B A B
+	Reps       int     // runs of each side, alternating A B, B A, ...
 	Transfers  int     // uploads at once: agent MaxUploads = rclone --transfers = bare workers
 	DropCaches bool    // drop the page cache before every timed run (root; off: the machine is shared)
 	Keep       bool    // keep the work directory

@@ -55,7 +55,7 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.StringVar(&c.Out, "out", c.Out, "also write the Markdown report to this file")
 	fs.StringVar(&c.Dir, "dir", c.Dir, "parent of the work directory (default $TMPDIR); use the disk staging would use")
 	fs.BoolVar(&c.Quick, "quick", c.Quick, "small sizes, for a smoke test (< 30 s)")
-	fs.IntVar(&c.Reps, "reps", c.Reps, "runs of each side, alternating A B A B; the best is reported")
+	fs.IntVar(&c.Reps, "reps", c.Reps, "runs of each side, alternating A B, B A, ...; the best is reported")
 	fs.IntVar(&c.Transfers, "transfers", c.Transfers, "uploads at once on both sides (agent MaxUploads, rclone --transfers)")
 	fs.BoolVar(&c.DropCaches, "drop-caches", c.DropCaches, "drop the page cache before every timed run (needs root; slows everyone else on the machine)")
 	fs.BoolVar(&c.Keep, "keep", c.Keep, "keep the work directory (test data, versitygw data, logs)")

@@ -31,8 +31,8 @@ func (s *side) MBps() float64 { return float64(s.Bytes) / 1e6 / s.Best().Seconds
 // ok reports whether s has a figure to report.
 func (s *side) ok() bool { return s.Skip == "" && s.Err == nil && len(s.Samples) > 0 }
 
-// alternate runs the sides b.cfg.Reps times each, in turn (A B A B), so
-// that a slow spell on the shared machine hits both. Before every run the
+// alternate runs the sides b.cfg.Reps times each, in turn (see
+// alternateN), so that a slow spell on the shared machine hits both. Before every run the
 // file system is synced (and, with -drop-caches, the page cache dropped),
 // so that no run pays for the previous one's writeback. A side that fails
 // stops running; its error is reported in its row.

@@ -94,7 +94,7 @@ func (b *Bench) summary() string {
 	}
 	fmt.Fprintf(&w, "Run %s in %v, %s mode, on %s, %d cores, %s; load average %s at the start, %s at the end (other work on the machine makes single runs slower, so compare the runs below). ",
 		b.start.Format("2006-01-02 15:04 MST"), time.Since(b.start).Round(time.Second), mode, machine(), runtime.NumCPU(), runtime.Version(), b.load, loadAverage())
-	fmt.Fprintf(&w, "Each side ran %d times, alternating with its peer (A B A B); the table shows each side's best run. MB/s is 10⁶ bytes per second; a ratio is evidock's MB/s over the peer's, so higher is better for evidock. ", b.cfg.Reps)
+	fmt.Fprintf(&w, "Each side ran %d times, alternating with its peer, every other round in reverse (A B, B A); the table shows each side's best run. MB/s is 10⁶ bytes per second; a ratio is evidock's MB/s over the peer's, so higher is better for evidock. ", b.cfg.Reps)
 	if b.cfg.DropCaches {
 		fmt.Fprintf(&w, "The page cache was dropped before every timed run (so sources were read from disk).\n\n")
 	} else {

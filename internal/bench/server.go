@@ -291,7 +291,7 @@ func (b *Bench) registrationSection(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("put the clips' objects: %w", err)
 	}
-	b.notef("Registrations (server section): %d clips of %d bytes registered by %d concurrent clients, each POSTing one clip at a time to /api/v1/clips with a station token over loopback, to an in-process server/http.Server wired as evidock-server serve wires it (server.Registry with VerifyDigest off, so it HEADs each object; the transparency log appended inside RegisterClip's transaction; receipts returned). %s The peer INSERTs the same rows (`INSERT INTO clips (...) VALUES (...)`, one autocommitted statement per row) with the same concurrency into a fresh, migrated database of the same kind. Each run uses a fresh database; %d runs of each, alternating, best shown. The \"object check from memory\" row is the API run with the object store answered from a map, to show what the HEAD costs; the \"store only\" row calls the store's RegisterClip directly (no HTTP, no object check, no receipt) against the same peer; the \"object check alone\" row is only the HEADs, from as many goroutines through the server's own store client, with no database, so that the object check's own cost and rate can be read beside the registrations' (on a machine where versitygw, the database and the server share the cores, both of the HEAD's ends take CPU the registrations need). These rows count clips per second, not MB/s; the ratio is evidock's clips per second over the peer's.",
+	b.notef("Registrations (server section): %d clips of %d bytes registered by %d concurrent clients, each POSTing one clip at a time to /api/v1/clips with a station token over loopback, to an in-process server/http.Server wired as evidock-server serve wires it (server.Registry with VerifyDigest off, so it HEADs each object; the transparency log appended inside RegisterClip's transaction; receipts returned). %s The peer INSERTs the same rows (`INSERT INTO clips (...) VALUES (...)`, one autocommitted statement per row) with the same concurrency into a fresh, migrated database of the same kind. Each run uses a fresh database; %d runs of each, alternating, every other round in reverse order, best shown. The \"object check from memory\" row is the API run with the object store answered from a map, to show what the HEAD costs; the \"store only\" row calls the store's RegisterClip directly (no HTTP, no object check, no receipt) against the same peer; the \"object check alone\" row is only the HEADs, from as many goroutines through the server's own store client, with no database, so that the object check's own cost and rate can be read beside the registrations' (on a machine where versitygw, the database and the server share the cores, both of the HEAD's ends take CPU the registrations need). These rows count clips per second, not MB/s; the ratio is evidock's clips per second over the peer's.",
 		sc.regClips, 9, sc.workers, objNote, b.cfg.Reps)
 	var failed []error
 	for _, k := range b.serverKinds() {
@@ -426,7 +426,11 @@ func (b *Bench) registrations(ctx context.Context, sc serverCfg, k dbKind, objec
 	q := insertSQL(k, 1)
 	cpuOf := map[*side][]string{} // per run, as Samples
 	for rep := 1; rep <= b.cfg.Reps; rep++ {
-		for _, s := range []*side{api, raw, memAPI, direct, heads} {
+		order := []*side{api, raw, memAPI, direct, heads}
+		if rep%2 == 0 { // as alternateN does
+			slices.Reverse(order)
+		}
+		for _, s := range order {
 			if s.Err != nil {
 				continue
 			}
