@@ -42,9 +42,9 @@ func TestQuickSmoke(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, report)
 	}
-	// hash 2, ingest 1, upload 5, idle 2, registrations 4 per database,
+	// hash 2, ingest 1, upload 5, idle 2, registrations 6 per database,
 	// latency 2 per database.
-	const want = 22
+	const want = 26
 	if len(b.rows) != want {
 		t.Errorf("%d rows, want %d:\n%s", len(b.rows), want, report)
 	}

@@ -147,7 +147,7 @@ func postgresKind() dbKind {
 			d.store, err = postgres.Open(ctx, dsn)
 		}
 		if err == nil {
-			d.pool, err = pgxpool.New(ctx, dsn)
+			d.pool, err = openRawPool(ctx, dsn)
 		}
 		if err != nil {
 			d.close()
@@ -159,6 +159,18 @@ func postgresKind() dbKind {
 		}
 		return d, nil
 	}}
+}
+
+// openRawPool opens the peer's pool with as many connections as the
+// store's (16): pgxpool's own default, 4 on 2 cores, would queue 8
+// clients on 4 connections and flatter evidock.
+func openRawPool(ctx context.Context, dsn string) (*pgxpool.Pool, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, err
+	}
+	cfg.MaxConns = 16
+	return pgxpool.NewWithConfig(ctx, cfg)
 }
 
 // Clips the section makes up. Every clip is a recorder's video of 9 bytes
@@ -291,7 +303,7 @@ func (b *Bench) registrationSection(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("put the clips' objects: %w", err)
 	}
-	b.notef("Registrations (server section): %d clips of %d bytes registered by %d concurrent clients, each POSTing one clip at a time to /api/v1/clips with a station token over loopback, to an in-process server/http.Server wired as evidock-server serve wires it (server.Registry with VerifyDigest off, so it HEADs each object; the transparency log appended inside RegisterClip's transaction; receipts returned). %s The peer INSERTs the same rows (`INSERT INTO clips (...) VALUES (...)`, one autocommitted statement per row) with the same concurrency into a fresh, migrated database of the same kind. Each run uses a fresh database; %d runs of each, alternating, every other round in reverse order, best shown. The \"object check from memory\" row is the API run with the object store answered from a map, to show what the HEAD costs; the \"store only\" row calls the store's RegisterClip directly (no HTTP, no object check, no receipt) against the same peer; the \"object check alone\" row is only the HEADs, from as many goroutines through the server's own store client, with no database, so that the object check's own cost and rate can be read beside the registrations' (on a machine where versitygw, the database and the server share the cores, both of the HEAD's ends take CPU the registrations need). These rows count clips per second, not MB/s; the ratio is evidock's clips per second over the peer's.",
+	b.notef("Registrations (server section): %d clips of %d bytes registered by %d concurrent clients, each POSTing one clip at a time to /api/v1/clips with a station token over loopback, to an in-process server/http.Server wired as evidock-server serve wires it (server.Registry with VerifyDigest off, so it HEADs each object; the transparency log appended inside RegisterClip's transaction; receipts returned). %s The peer INSERTs the same rows (`INSERT INTO clips (...) VALUES (...)`, one autocommitted statement per row) with the same concurrency into a fresh, migrated database of the same kind. Each run uses a fresh database; %d runs of each, alternating, every other round in reverse order, best shown. The \"object check from memory\" row is the API run with the object store answered from a map, to show what the HEAD costs; the \"store only\" row calls the store's RegisterClip directly (no HTTP, no object check, no receipt) against the same peer; the \"object check alone\" row is only the HEADs, from as many goroutines through the server's own store client, with no database, so that the object check's own cost and rate can be read beside the registrations' (on a machine where versitygw, the database and the server share the cores, both of the HEAD's ends take CPU the registrations need); the \"bare HTTP handler\" rows are the floor of any HTTP API in front of the same database: as many clients POST each clip's JSON (encoding/json, keep-alive) to a net/http handler that decodes it and runs the peer's INSERT, with no authentication, object check, log or receipt, compared with the raw INSERTs and with evidock's API. The peer's PostgreSQL pool has 16 connections, as the store's has. These rows count clips per second, not MB/s; the ratio is evidock's clips per second over the peer's.",
 		sc.regClips, 9, sc.workers, objNote, b.cfg.Reps)
 	var failed []error
 	for _, k := range b.serverKinds() {
@@ -423,10 +435,11 @@ func (b *Bench) registrations(ctx context.Context, sc serverCfg, k dbKind, objec
 	direct := rateSide("evidock store", fmt.Sprintf("%d goroutines call RegisterClip", sc.workers), sc.regClips)
 	raw := rateSide("raw INSERT", fmt.Sprintf("%d goroutines INSERT INTO clips (...) VALUES (...)", sc.workers), sc.regClips)
 	heads := rateSide("object check alone", fmt.Sprintf("%d goroutines HEAD each clip's object", sc.workers), sc.regClips)
+	bare := rateSide("bare HTTP + INSERT", fmt.Sprintf("%d clients POST each clip's JSON to a bare net/http handler that INSERTs it", sc.workers), sc.regClips)
 	q := insertSQL(k, 1)
 	cpuOf := map[*side][]string{} // per run, as Samples
 	for rep := 1; rep <= b.cfg.Reps; rep++ {
-		order := []*side{api, raw, memAPI, direct, heads}
+		order := []*side{api, raw, memAPI, direct, heads, bare}
 		if rep%2 == 0 { // as alternateN does
 			slices.Reverse(order)
 		}
@@ -446,7 +459,7 @@ func (b *Bench) registrations(ctx context.Context, sc serverCfg, k dbKind, objec
 		}
 	}
 	var used []string
-	for _, s := range []*side{api, memAPI, direct, heads, raw} {
+	for _, s := range []*side{api, memAPI, direct, heads, bare, raw} {
 		if len(s.Samples) > 0 {
 			used = append(used, fmt.Sprintf("%s: %s", s.Name, cpuOf[s][slices.Index(s.Samples, s.Best())]))
 		}
@@ -456,7 +469,9 @@ func (b *Bench) registrations(ctx context.Context, sc serverCfg, k dbKind, objec
 	b.addRateRow(fmt.Sprintf("registrations/s, %s, %d clients, object check from memory", k.Name, sc.workers), memAPI, raw, 0)
 	b.addRateRow(fmt.Sprintf("registrations/s, %s, store only", k.Name), direct, raw, 0)
 	b.addRateRow(fmt.Sprintf("object checks/s (HEAD alone, no database), beside %s", k.Name), heads, raw, 0)
-	return errors.Join(api.Err, raw.Err, memAPI.Err, direct.Err, heads.Err)
+	b.addRateRow(fmt.Sprintf("rows/s through a bare HTTP handler, %s, %d clients", k.Name, sc.workers), bare, raw, 0)
+	b.addRateRow(fmt.Sprintf("registrations/s, %s, 8 clients, vs the bare HTTP handler", k.Name), api, bare, 0)
+	return errors.Join(api.Err, raw.Err, memAPI.Err, direct.Err, heads.Err, bare.Err)
 }
 
 // sampleCPU starts counting the CPU time of the processes a registration
@@ -533,6 +548,22 @@ func (b *Bench) registerOnce(ctx context.Context, sc serverCfg, k dbKind, s *sid
 			return parallel(ctx, len(clips), sc.workers, func(i int) error {
 				_, err := objects.StatObject(ctx, clips[i].ObjectKey)
 				return err
+			})
+		})
+	case "bare HTTP + INSERT":
+		if _, err := db.store.CreateStation(ctx, &evidock.Station{ID: "bench-dock-01", Name: "bench"}); err != nil {
+			return 0, "", err
+		}
+		url, stop, err := startBareHTTP(k, db, q)
+		if err != nil {
+			return 0, "", err
+		}
+		defer stop()
+		client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: sc.workers}}
+		defer client.CloseIdleConnections()
+		return run(func() error {
+			return parallel(ctx, len(clips), sc.workers, func(i int) error {
+				return postBare(ctx, client, url, clips[i])
 			})
 		})
 	case "evidock store":
