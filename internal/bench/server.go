@@ -470,7 +470,7 @@ func (b *Bench) registrations(ctx context.Context, sc serverCfg, k dbKind, objec
 	b.addRateRow(fmt.Sprintf("registrations/s, %s, store only", k.Name), direct, raw, 0)
 	b.addRateRow(fmt.Sprintf("object checks/s (HEAD alone, no database), beside %s", k.Name), heads, raw, 0)
 	b.addRateRow(fmt.Sprintf("rows/s through a bare HTTP handler, %s, %d clients", k.Name, sc.workers), bare, raw, 0)
-	b.addRateRow(fmt.Sprintf("registrations/s, %s, 8 clients, vs the bare HTTP handler", k.Name), api, bare, 0)
+	b.addRateRow(fmt.Sprintf("registrations/s, %s, %d clients, vs the bare HTTP handler", k.Name, sc.workers), api, bare, 0)
 	return errors.Join(api.Err, raw.Err, memAPI.Err, direct.Err, heads.Err, bare.Err)
 }
 
