@@ -4,6 +4,7 @@
 package s3test
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -38,6 +39,7 @@ type Server struct {
 	addr     string
 	bin, dir string
 	cmd      *exec.Cmd
+	exited   chan struct{} // closed when cmd has exited
 }
 
 // Config returns a Config for the server's bucket.
@@ -122,10 +124,19 @@ func start(tb testing.TB, withTLS bool) *Server {
 		if lastErr = s.launch(addr); lastErr == nil {
 			cfg := s.Config()
 			cfg.CreateBucket = true
-			if _, err := s3.Open(context.Background(), cfg); err != nil {
-				tb.Fatalf("create bucket: %v", err)
+			_, err := s3.Open(context.Background(), cfg)
+			if err == nil {
+				return s
 			}
-			return s
+			// What answered on addr may have been another test's server
+			// that took the port first, versitygw then failing to bind
+			// it: try another port.
+			if s.exitedWithin(time.Second) {
+				lastErr = fmt.Errorf("versitygw on %s exited (%s): %w", addr, s.logTail(), err)
+				s.cmd = nil
+				continue
+			}
+			tb.Fatalf("create bucket: %v", err)
 		}
 	}
 	tb.Fatalf("versitygw did not start: %v (log in %s)", lastErr, dir)
@@ -152,20 +163,45 @@ func (s *Server) launch(addr string) error {
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start versitygw: %w", err)
 	}
-	if err := waitListening(addr, 10*time.Second); err != nil {
-		_ = cmd.Process.Kill()
+	exited := make(chan struct{})
+	go func() {
 		_ = cmd.Wait()
-		return err
+		close(exited)
+	}()
+	if err := waitListening(addr, 10*time.Second, exited); err != nil {
+		_ = cmd.Process.Kill()
+		<-exited
+		return fmt.Errorf("%w (%s)", err, s.logTail())
 	}
-	s.cmd, s.addr, s.Endpoint = cmd, addr, scheme+addr
+	s.cmd, s.exited, s.addr, s.Endpoint = cmd, exited, addr, scheme+addr
 	return nil
+}
+
+// exitedWithin reports whether the server's process exits within d.
+func (s *Server) exitedWithin(d time.Duration) bool {
+	select {
+	case <-s.exited:
+		return true
+	case <-time.After(d):
+		return false
+	}
+}
+
+// logTail returns the end of versitygw's log, for error messages.
+func (s *Server) logTail() string {
+	b, _ := os.ReadFile(filepath.Join(s.dir, "versitygw.log"))
+	b = bytes.TrimSpace(b)
+	if len(b) > 300 {
+		b = b[len(b)-300:]
+	}
+	return "log: " + string(b)
 }
 
 // Stop kills the server, as an outage would; its data stays.
 func (s *Server) Stop() {
 	if s.cmd != nil {
 		_ = s.cmd.Process.Kill()
-		_ = s.cmd.Wait()
+		<-s.exited
 		s.cmd = nil
 	}
 }
@@ -189,9 +225,16 @@ func freeLoopbackAddr() (string, error) {
 	return l.Addr().String(), nil
 }
 
-func waitListening(addr string, timeout time.Duration) error {
+// waitListening waits until something listens on addr, or the server
+// exits, or timeout passes.
+func waitListening(addr string, timeout time.Duration, exited <-chan struct{}) error {
 	deadline := time.Now().Add(timeout)
 	for {
+		select {
+		case <-exited:
+			return fmt.Errorf("versitygw exited before it listened on %s", addr)
+		default:
+		}
 		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
 		if err == nil {
 			return c.Close()
