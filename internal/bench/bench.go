@@ -148,7 +148,7 @@ func (b *Bench) Run(ctx context.Context) (string, error) {
 // Close stops versitygw and removes the work directory unless -keep.
 func (b *Bench) Close() error {
 	if b.gw != nil {
-		b.gw.stop()
+		b.gw.Stop()
 	}
 	if b.work == "" {
 		return nil

@@ -100,48 +100,64 @@ func start(tb testing.TB, withTLS bool) *Server {
 		}
 		tb.Skip("SKIPPING: " + msg)
 	}
-	dir := tb.TempDir()
+	s, err := Launch(bin, tb.TempDir(), withTLS)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(s.Stop)
+	return s
+}
+
+// Launch runs versitygw from bin with its data under dir, on a free
+// loopback port (over https with a certificate of its own, if withTLS),
+// and creates the bucket; the caller stops it. It returns an error naming
+// the log in dir if versitygw does not start.
+func Launch(bin, dir string, withTLS bool) (*Server, error) {
 	s := &Server{AccessKey: "evidocktest", SecretKey: "evidocktestsecret", Bucket: "footage",
 		DataDir: filepath.Join(dir, "data"), bin: bin, dir: dir}
-	for _, d := range []string{s.DataDir, filepath.Join(dir, "versions")} {
+	for _, d := range []string{s.DataDir, s.VersionsDir()} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
-			tb.Fatal(err)
+			return nil, err
 		}
 	}
 	if withTLS {
 		s.CAFile, s.KeyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
 		if err := writeCertificate(s.CAFile, s.KeyFile); err != nil {
-			tb.Fatal(err)
+			return nil, err
 		}
 	}
-	tb.Cleanup(s.Stop)
 	var lastErr error
-	for attempt := 0; attempt < 5; attempt++ {
+	for range 5 {
 		addr, err := freeLoopbackAddr()
 		if err != nil {
-			tb.Fatal(err)
+			return nil, err
 		}
-		if lastErr = s.launch(addr); lastErr == nil {
-			cfg := s.Config()
-			cfg.CreateBucket = true
-			_, err := s3.Open(context.Background(), cfg)
-			if err == nil {
-				return s
-			}
-			// What answered on addr may have been another test's server
-			// that took the port first, versitygw then failing to bind
-			// it: try another port.
-			if s.exitedWithin(time.Second) {
-				lastErr = fmt.Errorf("versitygw on %s exited (%s): %w", addr, s.logTail(), err)
-				s.cmd = nil
-				continue
-			}
-			tb.Fatalf("create bucket: %v", err)
+		if lastErr = s.launch(addr); lastErr != nil {
+			continue
 		}
+		cfg := s.Config()
+		cfg.CreateBucket = true
+		if _, err = s3.Open(context.Background(), cfg); err == nil {
+			return s, nil
+		}
+		// What answered on addr may have been another server that took
+		// the port first, versitygw then failing to bind it: try another
+		// port.
+		if !s.exitedWithin(time.Second) {
+			s.Stop()
+			return nil, fmt.Errorf("create bucket: %w", err)
+		}
+		lastErr = fmt.Errorf("versitygw on %s exited (%s): %w", addr, s.logTail(), err)
+		s.cmd = nil
 	}
-	tb.Fatalf("versitygw did not start: %v (log in %s)", lastErr, dir)
-	return nil
+	return nil, fmt.Errorf("versitygw did not start: %w (log in %s)", lastErr, dir)
 }
+
+// VersionsDir is where versitygw keeps old object versions.
+func (s *Server) VersionsDir() string { return filepath.Join(s.dir, "versions") }
+
+// PID returns the process ID of the running versitygw.
+func (s *Server) PID() int { return s.cmd.Process.Pid }
 
 // launch starts versitygw on addr and waits until it listens.
 func (s *Server) launch(addr string) error {
@@ -152,7 +168,7 @@ func (s *Server) launch(addr string) error {
 	if s.CAFile != "" {
 		args, scheme = append(args, "--cert", s.CAFile, "--key", s.KeyFile), "https://"
 	}
-	cmd := exec.Command(s.bin, append(args, "posix", "--versioning-dir", filepath.Join(s.dir, "versions"), s.DataDir)...)
+	cmd := exec.Command(s.bin, append(args, "posix", "--versioning-dir", s.VersionsDir(), s.DataDir)...)
 	cmd.Env = append(os.Environ(), "ROOT_ACCESS_KEY_ID="+s.AccessKey, "ROOT_SECRET_ACCESS_KEY="+s.SecretKey)
 	logf, err := os.OpenFile(filepath.Join(s.dir, "versitygw.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
