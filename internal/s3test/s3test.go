@@ -113,18 +113,9 @@ func start(tb testing.TB, withTLS bool) *Server {
 // and creates the bucket; the caller stops it. It returns an error naming
 // the log in dir if versitygw does not start.
 func Launch(bin, dir string, withTLS bool) (*Server, error) {
-	s := &Server{AccessKey: "evidocktest", SecretKey: "evidocktestsecret", Bucket: "footage",
-		DataDir: filepath.Join(dir, "data"), bin: bin, dir: dir}
-	for _, d := range []string{s.DataDir, s.VersionsDir()} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			return nil, err
-		}
-	}
-	if withTLS {
-		s.CAFile, s.KeyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-		if err := writeCertificate(s.CAFile, s.KeyFile); err != nil {
-			return nil, err
-		}
+	s, err := newServer(bin, dir, withTLS)
+	if err != nil {
+		return nil, err
 	}
 	var lastErr error
 	for range 5 {
@@ -151,6 +142,25 @@ func Launch(bin, dir string, withTLS bool) (*Server, error) {
 		s.cmd = nil
 	}
 	return nil, fmt.Errorf("versitygw did not start: %w (log in %s)", lastErr, dir)
+}
+
+// newServer prepares, but does not start, a versitygw with its data under
+// dir.
+func newServer(bin, dir string, withTLS bool) (*Server, error) {
+	s := &Server{AccessKey: "evidocktest", SecretKey: "evidocktestsecret", Bucket: "footage",
+		DataDir: filepath.Join(dir, "data"), bin: bin, dir: dir}
+	for _, d := range []string{s.DataDir, s.VersionsDir()} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return nil, err
+		}
+	}
+	if withTLS {
+		s.CAFile, s.KeyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+		if err := writeCertificate(s.CAFile, s.KeyFile); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
 }
 
 // VersionsDir is where versitygw keeps old object versions.

@@ -3,7 +3,6 @@ package s3test
 import (
 	"net"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -11,7 +10,7 @@ import (
 
 // TestLaunchOnTakenPort stands for another test's server taking the port
 // between freeLoopbackAddr and versitygw's bind: launch may take that
-// server's answer for versitygw's, but versitygw exits, which start sees
+// server's answer for versitygw's, but versitygw exits, which Launch sees
 // and then tries another port.
 func TestLaunchOnTakenPort(t *testing.T) {
 	bin, err := Binary()
@@ -26,12 +25,9 @@ func TestLaunchOnTakenPort(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer taken.Close()
-	dir := t.TempDir()
-	s := &Server{AccessKey: "evidocktest", SecretKey: "evidocktestsecret", DataDir: filepath.Join(dir, "data"), bin: bin, dir: dir}
-	for _, d := range []string{s.DataDir, filepath.Join(dir, "versions")} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
+	s, err := newServer(bin, t.TempDir(), false)
+	if err != nil {
+		t.Fatal(err)
 	}
 	if err := s.launch(taken.Addr().String()); err != nil {
 		if !strings.Contains(err.Error(), "exited") {
@@ -47,5 +43,4 @@ func TestLaunchOnTakenPort(t *testing.T) {
 	if tail := s.logTail(); !strings.Contains(tail, "address already in use") {
 		t.Errorf("versitygw's log %q does not say why it exited", tail)
 	}
-	t.Logf("versitygw exited: %s", s.logTail())
 }
