@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -437,7 +438,7 @@ func (b *Bench) registrations(ctx context.Context, sc serverCfg, k dbKind, objec
 	heads := rateSide("object check alone", fmt.Sprintf("%d goroutines HEAD each clip's object", sc.workers), sc.regClips)
 	bare := rateSide("bare HTTP + INSERT", fmt.Sprintf("%d clients POST each clip's JSON to a bare net/http handler that INSERTs it", sc.workers), sc.regClips)
 	q := insertSQL(k, 1)
-	cpuOf := map[*side][]string{} // per run, as Samples
+	cpuOf := map[*side][]cpuUse{} // per run, as Samples
 	for rep := 1; rep <= b.cfg.Reps; rep++ {
 		order := []*side{api, raw, memAPI, direct, heads, bare}
 		if rep%2 == 0 { // as alternateN does
@@ -458,13 +459,23 @@ func (b *Bench) registrations(ctx context.Context, sc serverCfg, k dbKind, objec
 			b.logf("  registrations %s / %s run %d: %v, %.0f/s; CPU per clip: %s", k.Name, s.Name, rep, d.Round(time.Millisecond), float64(sc.regClips)/d.Seconds(), cpu)
 		}
 	}
+	bestCPU := func(s *side) cpuUse { return cpuOf[s][slices.Index(s.Samples, s.Best())] }
 	var used []string
 	for _, s := range []*side{api, memAPI, direct, heads, bare, raw} {
 		if len(s.Samples) > 0 {
-			used = append(used, fmt.Sprintf("%s: %s", s.Name, cpuOf[s][slices.Index(s.Samples, s.Best())]))
+			used = append(used, fmt.Sprintf("%s: %s", s.Name, bestCPU(s)))
 		}
 	}
 	b.notef("Registrations, %s: CPU time per clip in each side's best run, by process (the clients run in the benchmark's process, beside the in-process server): %s.", k.Name, strings.Join(used, "; "))
+	if b.gw != nil && len(heads.Samples) > 0 && len(bare.Samples) > 0 && len(raw.Samples) > 0 && len(api.Samples) > 0 {
+		// What the goal asks of this machine: the CPU of the two parts
+		// every registration here needs, spread over every core.
+		floor := bestCPU(heads).total() + bestCPU(bare).total()
+		ceiling := float64(runtime.NumCPU()) * 1e6 / floor
+		rawRate := float64(sc.regClips) / raw.Best().Seconds()
+		b.notef("Registrations, %s: the object check alone and the bare HTTP handler together took %.0f µs of CPU per clip in their best runs, so no HTTP API that checks each object in the store could register more than %.0f clips/s on this machine's %d cores, even with every core busy and no authentication, log or receipt: %.2f× the raw INSERTs' %.0f/s. evidock's API took %.0f µs per clip.",
+			k.Name, floor, ceiling, runtime.NumCPU(), ceiling/rawRate, rawRate, bestCPU(api).total())
+	}
 	b.addRateRow(fmt.Sprintf("registrations/s, %s, %d clients", k.Name, sc.workers), api, raw, 0.5)
 	b.addRateRow(fmt.Sprintf("registrations/s, %s, %d clients, object check from memory", k.Name, sc.workers), memAPI, raw, 0)
 	b.addRateRow(fmt.Sprintf("registrations/s, %s, store only", k.Name), direct, raw, 0)
@@ -474,11 +485,37 @@ func (b *Bench) registrations(ctx context.Context, sc serverCfg, k dbKind, objec
 	return errors.Join(api.Err, raw.Err, memAPI.Err, direct.Err, heads.Err, bare.Err)
 }
 
+// cpuUse is the CPU time per clip that each process busy in a registration
+// run used, in the order sampleCPU lists them.
+type cpuUse []procCPU
+
+type procCPU struct {
+	name string
+	us   float64 // per clip
+}
+
+// total returns the CPU time per clip of all the processes together.
+func (u cpuUse) total() float64 {
+	var t float64
+	for _, p := range u {
+		t += p.us
+	}
+	return t
+}
+
+func (u cpuUse) String() string {
+	parts := make([]string, len(u))
+	for i, p := range u {
+		parts[i] = fmt.Sprintf("%s %.0f µs", p.name, p.us)
+	}
+	return strings.Join(parts, ", ")
+}
+
 // sampleCPU starts counting the CPU time of the processes a registration
 // run keeps busy: this one (clients and server), versitygw and, for
 // PostgreSQL, its backends. The function it returns says how much each used
 // per clip since, for n clips.
-func (b *Bench) sampleCPU(k dbKind) func(n int) string {
+func (b *Bench) sampleCPU(k dbKind) func(n int) cpuUse {
 	type proc struct {
 		name  string
 		ticks func() int64
@@ -496,13 +533,12 @@ func (b *Bench) sampleCPU(k dbKind) func(n int) string {
 	for i, p := range procs {
 		start[i] = p.ticks()
 	}
-	return func(n int) string {
-		var parts []string
+	return func(n int) cpuUse {
+		u := make(cpuUse, len(procs))
 		for i, p := range procs {
-			us := float64(p.ticks()-start[i]) / clockTicks * 1e6 / float64(n)
-			parts = append(parts, fmt.Sprintf("%s %.0f µs", p.name, us))
+			u[i] = procCPU{p.name, float64(p.ticks()-start[i]) / clockTicks * 1e6 / float64(n)}
 		}
-		return strings.Join(parts, ", ")
+		return u
 	}
 }
 
@@ -510,13 +546,13 @@ func (b *Bench) sampleCPU(k dbKind) func(n int) string {
 // the run's time and the CPU time per clip of each process busy in it
 // (see sampleCPU), read before the database is closed: PostgreSQL backends
 // take their counts with them when they exit.
-func (b *Bench) registerOnce(ctx context.Context, sc serverCfg, k dbKind, s *side, clips []*evidock.Clip, objects evidock.ObjectReader, q string) (time.Duration, string, error) {
+func (b *Bench) registerOnce(ctx context.Context, sc serverCfg, k dbKind, s *side, clips []*evidock.Clip, objects evidock.ObjectReader, q string) (time.Duration, cpuUse, error) {
 	db, err := k.open(ctx)
 	if err != nil {
-		return 0, "", err
+		return 0, nil, err
 	}
 	defer db.close()
-	run := func(f func() error) (time.Duration, string, error) {
+	run := func(f func() error) (time.Duration, cpuUse, error) {
 		used := b.sampleCPU(k)
 		d, err := timed(f)
 		return d, used(len(clips)), err
@@ -528,7 +564,7 @@ func (b *Bench) registerOnce(ctx context.Context, sc serverCfg, k dbKind, s *sid
 		}
 		srv, token, err := startServer(ctx, db.store, objects)
 		if err != nil {
-			return 0, "", err
+			return 0, nil, err
 		}
 		defer srv.Shutdown(context.Background())
 		client := evhttp.NewClient(srv.URL(), token)
@@ -552,11 +588,11 @@ func (b *Bench) registerOnce(ctx context.Context, sc serverCfg, k dbKind, s *sid
 		})
 	case "bare HTTP + INSERT":
 		if _, err := db.store.CreateStation(ctx, &evidock.Station{ID: "bench-dock-01", Name: "bench"}); err != nil {
-			return 0, "", err
+			return 0, nil, err
 		}
 		url, stop, err := startBareHTTP(k, db, q)
 		if err != nil {
-			return 0, "", err
+			return 0, nil, err
 		}
 		defer stop()
 		client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: sc.workers}}
@@ -568,7 +604,7 @@ func (b *Bench) registerOnce(ctx context.Context, sc serverCfg, k dbKind, s *sid
 		})
 	case "evidock store":
 		if _, err := db.store.CreateStation(ctx, &evidock.Station{ID: "bench-dock-01", Name: "bench"}); err != nil {
-			return 0, "", err
+			return 0, nil, err
 		}
 		return run(func() error {
 			return parallel(ctx, len(clips), sc.workers, func(i int) error {
@@ -580,7 +616,7 @@ func (b *Bench) registerOnce(ctx context.Context, sc serverCfg, k dbKind, s *sid
 		})
 	default:
 		if _, err := db.store.CreateStation(ctx, &evidock.Station{ID: "bench-dock-01", Name: "bench"}); err != nil {
-			return 0, "", err
+			return 0, nil, err
 		}
 		return run(func() error {
 			return parallel(ctx, len(clips), sc.workers, func(i int) error {
