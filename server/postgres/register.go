@@ -1,9 +1,11 @@
 package postgres
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 
@@ -55,28 +57,34 @@ func (db *DB) registerTx(ctx context.Context, batch []*server.Registration) erro
 		}
 	}()
 
-	// Two round trips in all, because the log's lock is held from the
-	// first to the second and every registration waits for it: BEGIN, the
-	// lock, the log's size and every INSERT; then the log's entries and
-	// COMMIT. The lock comes before the inserts: taken after them, two
-	// servers inserting the same digest could each wait for the other.
+	// Two round trips in all. First BEGIN, every INSERT, the log's lock and
+	// the log's size; then the log's entries and COMMIT. The INSERTs come
+	// before the lock so that the servers sharing the database insert side
+	// by side and take turns only to append: the lock is held from the end
+	// of the first round trip to the COMMIT, and every registration on
+	// every server waits for it. They go in digest order: two batches inserting
+	// the same digests in another order could each wait for a row the
+	// other inserted. Once a batch holds the lock it waits for nobody's
+	// rows (entries are appended only under the lock), so the lock cannot
+	// close a cycle.
+	order := make([]int, len(batch))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(i, j int) int { return bytes.Compare(batch[i].Clip.Digest[:], batch[j].Clip.Digest[:]) })
 	b := &pgx.Batch{}
 	b.Queue("BEGIN")
-	queueLockLog(b)
-	for _, r := range batch {
-		queueInsertClip(b, r.Clip)
+	for _, i := range order {
+		queueInsertClip(b, batch[i].Clip)
 	}
+	queueLockLog(b)
 	br := tx.SendBatch(ctx, b)
 	if _, err := br.Exec(); err != nil {
 		br.Close()
 		return dbError("register clips", err)
 	}
-	var n int64
-	if err := readLockLog(br, &n); err != nil {
-		return dbError("register clips", err)
-	}
 	stored := make([]*evidock.Clip, len(batch))
-	for i, r := range batch {
+	for _, i := range order {
 		c, err := scanClip(br.QueryRow())
 		switch {
 		case err == nil:
@@ -84,11 +92,15 @@ func (db *DB) registerTx(ctx context.Context, batch []*server.Registration) erro
 		case errors.Is(err, pgx.ErrNoRows): // stored before; read below
 		case pgCode(err) == codeForeignKeyViolation:
 			br.Close()
-			return evidock.WrapError(evidock.EINVALID, err, "clip: station_id %q is not a registered station", r.Clip.StationID)
+			return evidock.WrapError(evidock.EINVALID, err, "clip: station_id %q is not a registered station", batch[i].Clip.StationID)
 		default:
 			br.Close()
-			return dbError("register clip "+r.Clip.Digest.String(), err)
+			return dbError("register clip "+batch[i].Clip.Digest.String(), err)
 		}
+	}
+	var n int64
+	if err := readLockLog(br, &n); err != nil {
+		return dbError("register clips", err)
 	}
 	if err := br.Close(); err != nil {
 		return dbError("register clips", err)
