@@ -4,6 +4,9 @@ import (
 	"context"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"evidock"
+	"evidock/server"
 )
 
 // Pool exposes the pool so that tests can issue statements the package never
@@ -23,4 +26,15 @@ func OpenAt(ctx context.Context, dsn string, upTo int) (*DB, error) { return ope
 func (db *DB) MoveOfficer(ctx context.Context, no, unit string) error {
 	_, err := db.pool.Exec(ctx, "UPDATE officers SET unit_code = $1 WHERE officer_no = $2", unit, no)
 	return err
+}
+
+// RegisterBatch registers clips in one transaction, as a batch of
+// RegisterClip calls that arrived together is, but returns the
+// transaction's error instead of retrying the clips one by one.
+func (db *DB) RegisterBatch(ctx context.Context, clips []*evidock.Clip) error {
+	batch := make([]*server.Registration, len(clips))
+	for i, c := range clips {
+		batch[i] = &server.Registration{Clip: c}
+	}
+	return db.registerTx(ctx, batch)
 }

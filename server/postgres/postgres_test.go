@@ -470,6 +470,39 @@ func TestTwoInstances(t *testing.T) {
 	}
 }
 
+// TestTwoInstancesInsertTheSameClipsInOtherOrders registers the same clips
+// through two servers at once, in opposite orders and one transaction
+// each: the servers insert before they take the log's lock, so without a
+// common order of insertion each would wait for a row the other inserted,
+// and PostgreSQL would abort one transaction as a deadlock.
+func TestTwoInstancesInsertTheSameClipsInOtherOrders(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgtest.NewSchema(t)
+	a, b := mustOpenDSN(t, dsn), mustOpenDSN(t, dsn)
+	const rounds, perBatch = 10, 32
+	for round := range rounds {
+		forward, backward := make([]*evidock.Clip, perBatch), make([]*evidock.Clip, perBatch)
+		for i := range perBatch {
+			c := storetest.NewClip(fmt.Appendf(nil, "round %d clip %d", round, i), "A123456", "100001", time.Date(2024, 5, 1, 9, i, 0, 0, evidock.ChinaTime), i+1)
+			c2 := *c
+			forward[i], backward[perBatch-1-i] = c, &c2
+		}
+		var wg sync.WaitGroup
+		errs := make([]error, 2)
+		wg.Go(func() { errs[0] = a.RegisterBatch(ctx, forward) })
+		wg.Go(func() { errs[1] = b.RegisterBatch(ctx, backward) })
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				t.Fatalf("round %d: server %c: %v", round, 'a'+i, err)
+			}
+		}
+	}
+	if n, err := a.LogSize(ctx); err != nil || n != rounds*perBatch {
+		t.Fatalf("LogSize = %d, %v; want %d, each clip once", n, err, rounds*perBatch)
+	}
+}
+
 func TestOpenErrors(t *testing.T) {
 	ctx := context.Background()
 	for _, tt := range []struct {

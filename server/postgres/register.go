@@ -57,16 +57,16 @@ func (db *DB) registerTx(ctx context.Context, batch []*server.Registration) erro
 		}
 	}()
 
-	// Two round trips in all. First BEGIN, every INSERT, the log's lock and
-	// the log's size; then the log's entries and COMMIT. The INSERTs come
-	// before the lock so that the servers sharing the database insert side
-	// by side and take turns only to append: the lock is held from the end
-	// of the first round trip to the COMMIT, and every registration on
-	// every server waits for it. They go in digest order: two batches inserting
-	// the same digests in another order could each wait for a row the
-	// other inserted. Once a batch holds the lock it waits for nobody's
-	// rows (entries are appended only under the lock), so the lock cannot
-	// close a cycle.
+	// Two round trips in all: BEGIN, every INSERT, the log's lock and the
+	// log's size; then the log's entries and COMMIT. The INSERTs come
+	// before the lock, so that servers sharing the database insert side by
+	// side and take turns only to append: the lock, which every
+	// registration on every server waits for, is held from the end of the
+	// first round trip to the COMMIT. The INSERTs go in digest order, or
+	// two batches holding the same digests in other orders could each wait
+	// for a row the other inserted; and a batch that holds the lock waits
+	// for no other's rows (only lock holders append), so the lock closes
+	// no cycle either.
 	order := make([]int, len(batch))
 	for i := range order {
 		order[i] = i
