@@ -64,6 +64,11 @@ func TestQuickSmoke(t *testing.T) {
 	if !strings.Contains(report, "| figure | evidock | peer | ratio | goal | met? |") {
 		t.Errorf("no table in the report:\n%s", report)
 	}
+	for _, kind := range []string{"SQLite", "PostgreSQL"} {
+		if !strings.Contains(report, "Registrations, "+kind+": the object check alone and the bare HTTP handler together took") {
+			t.Errorf("the report does not say what any API could reach on %s:\n%s", kind, report)
+		}
+	}
 	t.Log("\n" + report)
 }
 
