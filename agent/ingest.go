@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"evidock"
+	"evidock/internal/durable"
 )
 
 // copyChunk is the read size from a recorder: large enough for USB mass
@@ -94,7 +95,7 @@ func (a *Agent) ingest(ctx context.Context, r *Recording, release func()) error 
 		os.Remove(partial)
 		return noted(NoteStagingWrite, fmt.Errorf("stage %s: %w", r.FileName, err))
 	}
-	if err := syncDir(a.StagingDir); err != nil {
+	if err := durable.SyncDir(a.StagingDir); err != nil {
 		return noted(NoteStagingWrite, fmt.Errorf("stage %s: %w", r.FileName, err))
 	}
 	r.Digest, r.StagedPath, r.IngestedAt = digest, final, time.Now()

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"evidock"
+	"evidock/internal/durable"
 )
 
 // DefaultExt is the extension of a Recording whose Ext is empty.
@@ -180,7 +181,7 @@ func (v Volume) Create(ctx context.Context, dir string) (files []File, err error
 	if err := os.Rename(tmp, dir); err != nil {
 		return nil, fmt.Errorf("create volume: %w", err)
 	}
-	if err := syncDir(parent); err != nil {
+	if err := durable.SyncDir(parent); err != nil {
 		// The volume is in place; only its durability across a crash is in
 		// doubt, and removing it now would surprise a watcher.
 		return files, fmt.Errorf("create volume: sync %s: %w", parent, err)
@@ -227,7 +228,7 @@ func (v Volume) writeTree(ctx context.Context, root string) ([]File, error) {
 	}
 
 	for _, d := range []string{media, filepath.Dir(media), filepath.Dir(info), root} {
-		if err := syncDir(d); err != nil {
+		if err := durable.SyncDir(d); err != nil {
 			return nil, fmt.Errorf("sync %s: %w", d, err)
 		}
 	}

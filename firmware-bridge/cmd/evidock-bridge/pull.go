@@ -13,6 +13,7 @@ import (
 
 	"evidock"
 	"evidock/firmware-bridge/protocol"
+	"evidock/internal/durable"
 )
 
 // PullCommand is `evidock-bridge pull`: downloads recordings over the
@@ -170,7 +171,7 @@ func (c *PullCommand) pull(ctx context.Context, client *protocol.Client, e proto
 	if err := os.Rename(partial, final); err != nil {
 		return false, err
 	}
-	if err := syncDir(c.out); err != nil {
+	if err := durable.SyncDir(c.out); err != nil {
 		return false, fmt.Errorf("sync %s: %w", c.out, err)
 	}
 	_, err = fmt.Fprintf(c.Stdout, "%s\t%d bytes\tblake3 %s\n", final, size, digest)

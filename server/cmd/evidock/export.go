@@ -13,6 +13,7 @@ import (
 
 	"evidock"
 	"evidock/internal/cli"
+	"evidock/internal/durable"
 	evhttp "evidock/server/http"
 	"evidock/server/translog"
 )
@@ -205,7 +206,9 @@ func (m *Main) export(ctx context.Context) error {
 		return fmt.Errorf("export: %w", err)
 	}
 	done = true
-	syncDir(dir)
+	if err := durable.SyncDir(dir); err != nil {
+		return fmt.Errorf("export: %s is written, but syncing its directory failed, so a power cut could still lose its name: %w", f.Output, err)
+	}
 	var size int64
 	for _, c := range man.Clips {
 		size += c.Size
@@ -257,13 +260,4 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	n, err := c.w.Write(p)
 	c.n += int64(n)
 	return n, err
-}
-
-// syncDir syncs directory dir so that a rename in it survives a crash; not
-// every system supports it (Windows does not), and the rename stands anyway.
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
 }
