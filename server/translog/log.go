@@ -148,16 +148,28 @@ func (l *Log) reader(ctx context.Context) tlog.HashReader {
 	})
 }
 
+// TreeRoot returns the root of the tree of the first n records of the log
+// in s, from its stored hashes.
+func TreeRoot(ctx context.Context, s HashStore, n int64) (evidock.LogHash, error) {
+	root, err := tlog.TreeHash(n, hashReader(func(indexes []int64) ([]evidock.LogHash, error) {
+		return s.ReadLogHashes(ctx, indexes)
+	}))
+	if err != nil {
+		return evidock.LogHash{}, fmt.Errorf("log: root of %d records: %w", n, err)
+	}
+	return evidock.LogHash(root), nil
+}
+
 // checkpoint returns the signed checkpoint of the tree of size n.
 func (l *Log) checkpoint(ctx context.Context, n int64) ([]byte, Checkpoint, error) {
 	if signed, c, ok := l.latest.get(n); ok {
 		return signed, c, nil
 	}
-	root, err := tlog.TreeHash(n, l.reader(ctx))
+	root, err := TreeRoot(ctx, l.store, n)
 	if err != nil {
-		return nil, Checkpoint{}, fmt.Errorf("log: root of %d records: %w", n, err)
+		return nil, Checkpoint{}, err
 	}
-	c := Checkpoint{Origin: l.Origin(), Size: n, Root: evidock.LogHash(root)}
+	c := Checkpoint{Origin: l.Origin(), Size: n, Root: root}
 	signed, err := SignCheckpoint(l.signer, c)
 	if err != nil {
 		return nil, c, err

@@ -45,7 +45,7 @@ type Main struct {
 
 	// Command is "serve", "station add", "station revoke", "unit add",
 	// "user add", "audit verify", "audit checkpoint", "log keygen",
-	// "version" or "help".
+	// "backup", "version" or "help".
 	Command    string
 	ConfigPath string
 	Config     Config
@@ -54,6 +54,7 @@ type Main struct {
 	Unit       UnitFlags
 	User       UserFlags
 	Audit      AuditFlags
+	Backup     BackupFlags
 
 	db store // the registry database, once Run has opened it
 }
@@ -74,7 +75,7 @@ func NewMain() *Main {
 // printing the usage when asked for it.
 func (m *Main) ParseFlags(args []string) error {
 	if len(args) == 0 {
-		return cli.Usagef("no command given: use serve, station add, station revoke, unit add, user add, audit verify, audit checkpoint, log keygen or version")
+		return cli.Usagef("no command given: use serve, station add, station revoke, unit add, user add, audit verify, audit checkpoint, log keygen, backup or version")
 	}
 	fs := flag.NewFlagSet("evidock-server", flag.ContinueOnError)
 	fs.StringVar(&m.ConfigPath, "config", "", "")
@@ -129,11 +130,13 @@ func (m *Main) ParseFlags(args []string) error {
 		fs.StringVar(&m.LogKey.Origin, "origin", "", "")
 		fs.StringVar(&m.LogKey.PrivateKeyFile, "private-key-file", "", "")
 		fs.StringVar(&m.LogKey.PublicKeyFile, "public-key-file", "", "")
+	case "backup":
+		fs.StringVar(&m.Backup.To, "to", "", "")
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(m.Stdout, usage)
 		return flag.ErrHelp
 	default:
-		return cli.Usagef("unknown command %q: use serve, station add, station revoke, unit add, user add, audit verify, audit checkpoint, log keygen or version", name)
+		return cli.Usagef("unknown command %q: use serve, station add, station revoke, unit add, user add, audit verify, audit checkpoint, log keygen, backup or version", name)
 	}
 	m.Command = name
 	rest, err := cli.Parse(fs, args)
@@ -174,6 +177,8 @@ func (m *Main) Run(ctx context.Context) error {
 		return m.auditCheckpoint(ctx)
 	case "log keygen":
 		return m.logKeygen()
+	case "backup":
+		return m.backup(ctx)
 	case "version":
 		fmt.Fprintln(m.Stdout, "evidock-server", version())
 		return nil

@@ -64,6 +64,14 @@ Usage:
       give the public key to docking stations and auditors (evidock
       verify-log --key).
 
+  evidock-server backup [--config FILE] --to PATH
+      Copy the SQLite registry to PATH, which must not exist yet, while
+      the server goes on serving: the copy holds every registration
+      committed before the backup started. The copy is checked (SQLite's
+      integrity check; its transparency log's hashes against its records
+      and against the live log) before it gets its name, so a file at PATH
+      is a whole, checked backup. Back PostgreSQL up with its own tools.
+
   evidock-server version
       Print the version.
 
