@@ -387,3 +387,57 @@ func TestVerifyLogUsage(t *testing.T) {
 		t.Errorf("absent clip: exit %d\n%s", code, stdout)
 	}
 }
+
+// TestVerifyLogSeesARestoredBackup restores an older backup of a SQLite
+// registry (evidock-server backup) in place of the live database: the
+// restored server's log checks out on its own, but an auditor who verified
+// the later log sees it rolled back, as the README says.
+func TestVerifyLogSeesARestoredBackup(t *testing.T) {
+	ctx := context.Background()
+	f := newLogFixture(t, "sqlite")
+	live := f.store.(*sqlite.DB)
+	backup := filepath.Join(t.TempDir(), "backup.db")
+	copyPath, err := live.Backup(ctx, backup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sqlite.Publish(copyPath, backup); err != nil {
+		t.Fatal(err)
+	}
+	f.register(t, "after the backup 1", 5)
+	f.register(t, "after the backup 2", 6)
+	if code, stdout, _ := f.verify(t, "--state", f.stateFile); code != 0 {
+		t.Fatalf("before the restore: exit %d\n%s", code, stdout)
+	}
+
+	// The restore as the README gives it: the server stopped, the
+	// database and its -wal and -shm files moved away, the backup copied
+	// in, the server started.
+	path := live.Path()
+	if err := live.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		if err := os.Rename(path+suffix, path+suffix+".damaged"); err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+	}
+	b, err := os.ReadFile(backup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f.restart(t)
+	if n, err := f.store.LogSize(ctx); err != nil || n != 4 {
+		t.Fatalf("the restored log holds %d records, %v; want the backup's 4", n, err)
+	}
+	if code, stdout, _ := f.verify(t); code != 0 {
+		t.Fatalf("the restored registry does not verify on its own: exit %d\n%s", code, stdout)
+	}
+	code, stdout, _ := f.verify(t, "--state", f.stateFile)
+	if code != 1 || !strings.Contains(stdout, "the log shrank from 6 records to 4") {
+		t.Fatalf("verify-log --state after the restore: exit %d; want 1 and the log shrank\n%s", code, stdout)
+	}
+}
