@@ -44,6 +44,9 @@ func (m *Main) backup(ctx context.Context) error {
 	m.db = opened
 	live := opened.(*sqlite.DB)
 
+	// A large registry takes a while to copy and to check: say what is
+	// going on.
+	fmt.Fprintf(m.Stderr, "backup: copying %s...\n", live.Path())
 	copyPath, err := live.Backup(ctx, to)
 	if err != nil {
 		return err
@@ -54,6 +57,7 @@ func (m *Main) backup(ctx context.Context) error {
 			os.Remove(copyPath)
 		}
 	}()
+	fmt.Fprintf(m.Stderr, "backup: checking the copy (SQLite's integrity check, and its transparency log against its records and the live log)...\n")
 	sum, err := checkBackup(ctx, copyPath, live)
 	if err != nil {
 		return fmt.Errorf("backup: the copy failed its check, so %s was not written: %w", to, err)
