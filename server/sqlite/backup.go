@@ -46,18 +46,18 @@ func (db *DB) Backup(ctx context.Context, path string) (string, error) {
 	return tmp, nil
 }
 
-// Publish gives the copy Backup wrote its final name, path, unless path
-// has appeared meanwhile (ECONFLICT), and syncs the directory so that the
-// name survives a power cut.
-func Publish(copy, path string) error {
+// Publish gives tmp, the copy Backup wrote, its final name, path, unless
+// path has appeared meanwhile (ECONFLICT), and syncs the directory so that
+// the name survives a power cut.
+func Publish(tmp, path string) error {
 	// A link, unlike a rename, never replaces an existing file.
-	if err := os.Link(copy, path); err != nil {
+	if err := os.Link(tmp, path); err != nil {
 		if errors.Is(err, fs.ErrExist) {
 			return evidock.Errorf(evidock.ECONFLICT, "backup: %s exists already: a backup never replaces a file; choose a new name", path)
 		}
 		return fmt.Errorf("backup: %w", err)
 	}
-	if err := os.Remove(copy); err != nil {
+	if err := os.Remove(tmp); err != nil {
 		return fmt.Errorf("backup: %w", err)
 	}
 	return durable.SyncDir(filepath.Dir(path))
