@@ -408,17 +408,9 @@ func registerLogClips(t *testing.T, store LogStore, n int) []*evidock.Clip {
 // the records alone.
 func rebuild(t *testing.T, store LogStore, n int64) *translog.Tree {
 	t.Helper()
-	var tree translog.Tree
-	for tree.Size() < n {
-		recs, err := store.ReadLogRecords(context.Background(), tree.Size(), evidock.MaxLogRecords)
-		if err != nil || len(recs) == 0 {
-			t.Fatalf("ReadLogRecords(%d) = %v, %v", tree.Size(), recs, err)
-		}
-		for _, r := range recs {
-			if tree.Size() < n {
-				tree.Append([]byte(r.Record))
-			}
-		}
+	tree, err := translog.RebuildTree(context.Background(), store, n)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return &tree
+	return tree
 }

@@ -160,6 +160,26 @@ func TreeRoot(ctx context.Context, s HashStore, n int64) (evidock.LogHash, error
 	return evidock.LogHash(root), nil
 }
 
+// RebuildTree returns the tree of the first n records of the log in s,
+// computed from the records alone, without its stored hashes; EINTERNAL if
+// s holds fewer than n records.
+func RebuildTree(ctx context.Context, s HashStore, n int64) (*Tree, error) {
+	var tree Tree
+	for tree.Size() < n {
+		recs, err := s.ReadLogRecords(ctx, tree.Size(), int(min(n-tree.Size(), evidock.MaxLogRecords)))
+		if err != nil {
+			return nil, err
+		}
+		if len(recs) == 0 {
+			return nil, evidock.Errorf(evidock.EINTERNAL, "log: %d records wanted, but record %d is missing", n, tree.Size())
+		}
+		for _, r := range recs {
+			tree.Append([]byte(r.Record))
+		}
+	}
+	return &tree, nil
+}
+
 // checkpoint returns the signed checkpoint of the tree of size n.
 func (l *Log) checkpoint(ctx context.Context, n int64) ([]byte, Checkpoint, error) {
 	if signed, c, ok := l.latest.get(n); ok {

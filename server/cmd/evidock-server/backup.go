@@ -101,18 +101,9 @@ func checkBackup(ctx context.Context, path string, live translog.HashStore) (bac
 	if sum.logSize, err = db.LogSize(ctx); err != nil {
 		return sum, err
 	}
-	var tree translog.Tree
-	for tree.Size() < sum.logSize {
-		recs, err := db.ReadLogRecords(ctx, tree.Size(), evidock.MaxLogRecords)
-		if err != nil {
-			return sum, err
-		}
-		if len(recs) == 0 {
-			return sum, evidock.Errorf(evidock.EINTERNAL, "the copy's log has %d records, but record %d is missing", sum.logSize, tree.Size())
-		}
-		for _, r := range recs {
-			tree.Append([]byte(r.Record))
-		}
+	tree, err := translog.RebuildTree(ctx, db, sum.logSize)
+	if err != nil {
+		return sum, err
 	}
 	fromRecords, err := tree.Root(sum.logSize)
 	if err != nil {
